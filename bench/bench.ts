@@ -1,0 +1,120 @@
+// `npm run bench [-- --json] [-- --quick]`: kernel speed on compiled JS, median of several runs.
+//   kernel.mm1   — M/M/1, 1e6 customers at ρ = 0.9 (the same model as ../shared/peers/simpy_mm1.py)
+//   kernel.hold  — the classic "hold" model: 10 000 pending events, each popped event reschedules
+//                  itself at now + Exp(mean); measures the queue at a realistic size.
+// SimPy runs the identical M/M/1 when python3 can import simpy (Debian: python3-simpy3).
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeDistribution } from "../src/sim/distributions.js";
+import { runStation } from "../src/sim/queueing.js";
+import { forkRng } from "../src/sim/rng.js";
+import { Simulation } from "../src/sim/simulation.js";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const quick = args.includes("--quick");
+const RUNS = quick ? 1 : 5;
+const MM1_CUSTOMERS = quick ? 200_000 : 1_000_000;
+const HOLD_PENDING = 10_000;
+const HOLD_EVENTS = quick ? 1_000_000 : 5_000_000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function log(msg: string): void {
+  if (!json) console.log(msg);
+  else process.stderr.write(msg + "\n");
+}
+
+function timeSeconds(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function benchMm1(): { eventsPerSec: number; customersPerSec: number; meanSojournS: number } {
+  const secs: number[] = [];
+  let events = 0;
+  let mean = 0;
+  for (let i = 0; i < RUNS; i++) {
+    let r: ReturnType<typeof runStation> | undefined;
+    secs.push(timeSeconds(() => {
+      r = runStation({
+        seed: 42 + i,
+        interarrival: makeDistribution({ dist: "exponential", meanUs: 1e6 / 0.9 }),
+        service: makeDistribution({ dist: "exponential", meanUs: 1e6 }),
+        servers: 1,
+        customers: MM1_CUSTOMERS,
+      });
+    }));
+    events = r!.events;
+    mean = r!.meanSojournUs / 1e6;
+  }
+  const s = median(secs);
+  return { eventsPerSec: events / s, customersPerSec: MM1_CUSTOMERS / s, meanSojournS: mean };
+}
+
+function benchHold(): { eventsPerSec: number } {
+  const secs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const sim = new Simulation({ seed: 7 + i });
+    const rng = forkRng(7 + i, "hold");
+    const meanUs = 1_000_000;
+    const hold = (): void => {
+      sim.schedule(Math.round(-meanUs * Math.log(1 - rng.next())), hold, undefined);
+    };
+    for (let k = 0; k < HOLD_PENDING; k++) sim.schedule(Math.round(-meanUs * Math.log(1 - rng.next())), hold, undefined);
+    secs.push(timeSeconds(() => {
+      sim.run({ untilUs: Number.MAX_SAFE_INTEGER, maxEvents: HOLD_EVENTS });
+    }));
+  }
+  return { eventsPerSec: HOLD_EVENTS / median(secs) };
+}
+
+function findSimpy(): string | undefined {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      execFileSync(py, ["-c", "import simpy"], { stdio: "ignore" });
+      return py;
+    } catch {
+      // try the next interpreter
+    }
+  }
+  return undefined;
+}
+
+function benchSimpy(): { customersPerSec: number } | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [resolve(here, "../../../shared/peers/simpy_mm1.py"), resolve(here, "../../shared/peers/simpy_mm1.py")].find(existsSync);
+  const py = findSimpy();
+  if (script === undefined || py === undefined) return undefined;
+  const out = execFileSync(py, [script, String(MM1_CUSTOMERS), "0.9", "1.0", "42"], { encoding: "utf8" });
+  const m = /customers_per_s=([\d,]+)/.exec(out);
+  return m === null ? undefined : { customersPerSec: Number((m[1] as string).replace(/,/g, "")) };
+}
+
+const mm1 = benchMm1();
+log(`kernel.mm1: ${(mm1.eventsPerSec / 1e6).toFixed(2)} M events/s, ${(mm1.customersPerSec / 1e6).toFixed(2)} M customers/s (mean sojourn ${mm1.meanSojournS.toFixed(3)} s; theory 10.000)`);
+const hold = benchHold();
+log(`kernel.hold10k: ${(hold.eventsPerSec / 1e6).toFixed(2)} M events/s`);
+const simpy = benchSimpy();
+const result: Record<string, number> = {
+  "kernel.mm1.eventsPerSec": Math.round(mm1.eventsPerSec),
+  "kernel.mm1.customersPerSec": Math.round(mm1.customersPerSec),
+  "kernel.hold10k.eventsPerSec": Math.round(hold.eventsPerSec),
+};
+if (simpy !== undefined) {
+  result["simpy.mm1.customersPerSec"] = simpy.customersPerSec;
+  result["kernel.mm1.vsSimpy"] = Number((mm1.customersPerSec / simpy.customersPerSec).toFixed(1));
+  log(`simpy.mm1: ${(simpy.customersPerSec / 1e3).toFixed(0)} k customers/s; meshsim is ${result["kernel.mm1.vsSimpy"]}x`);
+} else {
+  log("simpy: not available (install Debian's python3-simpy3 to compare)");
+}
+result["kernel.peakRssMB"] = Math.round(process.resourceUsage().maxRSS / 1024);
+log(`kernel.peakRssMB: ${result["kernel.peakRssMB"]}`);
+if (json) console.log(JSON.stringify(result));
