@@ -1,0 +1,321 @@
+// Kubernetes manifests → K8sObjects that remember where every field was written. Takes what
+// `kubectl apply`, `kubectl get -o yaml` and `helm template` produce: multi-document YAML, `kind: List`
+// (and typed `XList`s), objects carrying status and managedFields. YAML is read as YAML 1.1 like
+// Kubernetes' own decoder (`yes`/`on` are booleans, `0755` is octal) except that timestamps and
+// `1:30` stay strings, as they do there. Files come through an injected SourceReader.
+
+import { type Document, type Node, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { type InputError, type PathSegment, formatPath } from "./input-error.js";
+import type { K8sObject, SourcePosition } from "./object.js";
+import { suggest } from "./suggest.js";
+
+/** Kinds without a namespace; every other kind defaults to namespace `default`. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+  "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment",
+  "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
+  "GatewayClass", "ComponentStatus",
+]);
+
+/** More alias expansions than this in one document is refused (billion-laughs guard). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Keys that could reach an object prototype when YAML becomes JavaScript; refused anywhere. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+export interface LoadedManifests {
+  /** In file order, then document order, then `items` order. */
+  objects: K8sObject[];
+  errors: InputError[];
+}
+
+type Rec = Record<string, unknown>;
+
+const TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp";
+
+/** The YAML 1.1 timestamp and sexagesimal (`1:30`) tags, by id or as tag objects. */
+function isTimeTag(t: string | { tag: string; format?: string }): boolean {
+  if (typeof t === "string") return t === "timestamp" || t === "intTime" || t === "floatTime";
+  return t.tag === TIMESTAMP_TAG || t.format === "TIME";
+}
+
+function isRec(v: unknown): v is Rec {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A parsed YAML document and what turns its offsets into file:line:col. */
+export interface YamlDocSource {
+  doc: Document.Parsed;
+  file: string;
+  lines: LineCounter;
+}
+
+/** Everything one document needs to place errors and positions. */
+interface DocContext extends YamlDocSource {
+  errors: InputError[];
+}
+
+/** Parse one file's text; `file` is the name positions and errors carry. */
+export function parseManifests(text: string, file: string): LoadedManifests {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    version: "1.1",
+    // Kubernetes decodes into JSON: a timestamp or sexagesimal number stays the string written.
+    customTags: (tags) => tags.filter((t) => !isTimeTag(t)),
+  });
+  const out: LoadedManifests = { objects: [], errors: [] };
+  for (const doc of docs) {
+    const ctx: DocContext = { doc, file, lines, errors: out.errors };
+    out.objects.push(...objectsOfDocument(ctx));
+  }
+  return out;
+}
+
+function objectsOfDocument(ctx: DocContext): K8sObject[] {
+  const { doc } = ctx;
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const { line, col } = ctx.lines.linePos(e.pos[0]);
+      ctx.errors.push({ file: ctx.file, line, col, path: "", message: `YAML syntax error: ${e.message}` });
+    }
+    return [];
+  }
+  const contents = doc.contents;
+  if (contents === null || (isScalar(contents) && contents.value === null)) return [];
+  const before = ctx.errors.length;
+  checkKeys(ctx, contents, []);
+  if (ctx.errors.length > before) return [];
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    ctx.errors.push({ ...errorAt(ctx, []), message: `the document cannot be expanded (${why}); meshsim allows at most ${MAX_ALIAS_COUNT} alias expansions per document` });
+    return [];
+  }
+  if (!isRec(value)) {
+    ctx.errors.push({ ...errorAt(ctx, []), message: "a Kubernetes manifest document must be a mapping", expected: "apiVersion, kind, metadata, ..." });
+    return [];
+  }
+  if (!isListObject(value)) return objectFrom(ctx, value, [], undefined);
+  const items = value["items"] as unknown[];
+  const itemDefaults = listItemDefaults(value);
+  return items.flatMap((item, i) => objectFrom(ctx, item, ["items", i], itemDefaults));
+}
+
+/** `kind: List`, or a typed list such as `DeploymentList`, with an `items` array. */
+function isListObject(v: Rec): boolean {
+  return typeof v["kind"] === "string" && v["kind"].endsWith("List") && Array.isArray(v["items"]);
+}
+
+/** Items of a typed list (`ServiceList`) may omit kind and apiVersion; they come from the list. */
+function listItemDefaults(list: Rec): { apiVersion: string; kind: string } | undefined {
+  const kind = list["kind"] as string;
+  if (kind === "List" || typeof list["apiVersion"] !== "string") return undefined;
+  return { apiVersion: list["apiVersion"], kind: kind.slice(0, -"List".length) };
+}
+
+function checkKeys(ctx: DocContext, node: unknown, path: PathSegment[]): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key !== undefined && FORBIDDEN_KEYS.has(key)) {
+        const { line, col } = ctx.lines.linePos((pair.key as Node).range?.[0] ?? 0);
+        ctx.errors.push({ file: ctx.file, line, col, path: formatPath([...path, key]), message: `the key "${key}" is not allowed (it could alter JavaScript object prototypes)` });
+        continue;
+      }
+      checkKeys(ctx, pair.value, [...path, key ?? "?"]);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => checkKeys(ctx, item, [...path, i]));
+  }
+}
+
+function objectFrom(ctx: DocContext, value: unknown, prefix: PathSegment[], defaults: { apiVersion: string; kind: string } | undefined): K8sObject[] {
+  const positionOf = (path: ReadonlyArray<PathSegment>): SourcePosition => positionIn(ctx, [...prefix, ...path]);
+  const fail = (path: PathSegment[], message: string, expected?: string): K8sObject[] => {
+    const at = positionOf(path);
+    const err: InputError = { file: at.file, line: at.line, col: at.col, path: formatPath([...prefix, ...path]), message };
+    if (expected !== undefined) err.expected = expected;
+    ctx.errors.push(err);
+    return [];
+  };
+  if (!isRec(value)) return fail([], "a list item must be a Kubernetes object (a mapping)");
+  const raw: Rec = defaults === undefined ? value : { apiVersion: defaults.apiVersion, kind: defaults.kind, ...value };
+  const apiVersion = raw["apiVersion"];
+  const kind = raw["kind"];
+  const meta = raw["metadata"];
+  if (typeof apiVersion !== "string" || apiVersion === "") return fail(["apiVersion"], "every Kubernetes object needs an apiVersion", "a string such as v1 or apps/v1");
+  if (typeof kind !== "string" || kind === "") return fail(["kind"], "every Kubernetes object needs a kind", "a string such as Deployment");
+  if (!isRec(meta)) return fail(["metadata"], `this ${kind} has no metadata`, "a mapping with at least name");
+  const name = meta["name"];
+  if (typeof name !== "string" || name === "") {
+    const why = meta["generateName"] !== undefined ? " (generateName is not supported: the simulator must know the name)" : "";
+    return fail(["metadata", "name"], `this ${kind} has no metadata.name${why}`, "a non-empty string");
+  }
+  const namespace = meta["namespace"];
+  if (namespace !== undefined && namespace !== null && typeof namespace !== "string") {
+    const why = typeof namespace === "boolean" ? " (YAML 1.1, which Kubernetes reads, takes y, n, yes, no, on and off as booleans)" : "";
+    return fail(["metadata", "namespace"], `metadata.namespace of ${kind} ${name} is the YAML ${typeof namespace} ${JSON.stringify(namespace)}, not a string${why}`, "a string; quote it");
+  }
+  const metadata: K8sObject["metadata"] = { name, labels: stringMap(meta["labels"]), annotations: stringMap(meta["annotations"]) };
+  if (!CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = typeof namespace === "string" && namespace !== "" ? namespace : "default";
+  if (typeof meta["creationTimestamp"] === "string") metadata.creationTimestamp = meta["creationTimestamp"];
+  return [{ apiVersion, kind, metadata, raw, source: positionOf([]), positionOf }];
+}
+
+/**
+ * Labels and annotations as Kubernetes decodes them: string values kept, `null` read as "".
+ * Other values (unquoted numbers, booleans) are left out here; `raw` still has them, so the
+ * parsers and views that read those keys report them.
+ */
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRec(v)) return out;
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val === "string") out[k] = val;
+    else if (val === null) out[k] = "";
+  }
+  return out;
+}
+
+function errorAt(ctx: DocContext, path: PathSegment[]): Pick<InputError, "file" | "line" | "col" | "path"> {
+  const at = positionIn(ctx, path);
+  return { file: at.file, line: at.line, col: at.col, path: formatPath(path) };
+}
+
+/**
+ * Where a field path was written, falling back to the nearest ancestor that exists. A scalar's
+ * position is its value's; a map or list entry's is its key's (the value starts on a later line).
+ */
+export function positionIn(ctx: YamlDocSource, path: ReadonlyArray<PathSegment>): SourcePosition {
+  const { doc } = ctx;
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? doc.range[0];
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (pair === undefined) break;
+      const value = pair.value;
+      const valueStart = isScalar(value) && value.value !== null ? value.range?.[0] : undefined;
+      offset = valueStart ?? (pair.key as Node).range?.[0] ?? offset;
+      node = value;
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg] as Node | undefined;
+      if (item?.range === undefined || item.range === null) break;
+      offset = item.range[0];
+      node = item;
+    } else break;
+  }
+  const { line, col } = ctx.lines.linePos(offset);
+  return { file: ctx.file, line, col };
+}
+
+/** File access for the loader; the CLI implements it on the file system, tests in memory. */
+export interface SourceReader {
+  /** The text of the file at an absolute path; throws when it cannot be read. */
+  read(path: string): string;
+  /** Absolute paths of the files matching `pattern` (relative to `baseDir`), sorted. */
+  glob(pattern: string, baseDir: string): string[];
+}
+
+/** Where a pattern was written, for errors about the pattern itself (file:line:col and field path). */
+export type PatternOrigin = (index: number) => Pick<InputError, "file" | "line" | "col" | "path">;
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * Load every manifest matching `patterns` (relative to `baseDir`): objects in pattern order, then
+ * file order, then document order. A file matched by several patterns is loaded once, at its first
+ * match. A pattern matching no file is an error with a suggestion when a near spelling matches.
+ */
+export function loadManifests(patterns: readonly string[], baseDir: string, reader: SourceReader, origin?: PatternOrigin): LoadedManifests {
+  const out: LoadedManifests = { objects: [], errors: [] };
+  const loaded = new Set<string>();
+  patterns.forEach((pattern, index) => {
+    const where = origin?.(index) ?? { file: "", line: 0, col: 0, path: "" };
+    let files: string[];
+    try {
+      files = [...reader.glob(pattern, baseDir)].sort(compareText);
+    } catch (e) {
+      out.errors.push({ ...where, message: `cannot list manifests "${pattern}": ${e instanceof Error ? e.message : String(e)}` });
+      return;
+    }
+    if (files.length === 0) {
+      const err: InputError = { ...where, message: `manifest pattern "${pattern}" matches no file (relative to ${baseDir})` };
+      const better = suggestPattern(pattern, baseDir, reader);
+      if (better !== undefined) err.suggestion = better;
+      out.errors.push(err);
+      return;
+    }
+    for (const file of files) {
+      if (loaded.has(file)) continue;
+      loaded.add(file);
+      const shown = displayName(file, baseDir);
+      let text: string;
+      try {
+        text = reader.read(file);
+      } catch (e) {
+        out.errors.push({ file: shown, line: 0, col: 0, path: "", message: `cannot read: ${e instanceof Error ? e.message : String(e)}` });
+        continue;
+      }
+      const parsed = parseManifests(text, shown);
+      out.objects.push(...parsed.objects);
+      out.errors.push(...parsed.errors);
+    }
+  });
+  return out;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A path below `baseDir` is shown relative to it, as the user wrote it; others stay absolute. */
+export function displayName(file: string, baseDir: string): string {
+  const base = baseDir.endsWith("/") ? baseDir : `${baseDir}/`;
+  return file.startsWith(base) ? file.slice(base.length) : file;
+}
+
+/**
+ * A pattern that does match, close to one that does not: the other YAML extension, or the pattern's
+ * directory respelt as a directory that exists below `baseDir`. Undefined ⇒ nothing close.
+ */
+function suggestPattern(pattern: string, baseDir: string, reader: SourceReader): string | undefined {
+  const matches = (p: string): boolean => {
+    try {
+      return reader.glob(p, baseDir).length > 0;
+    } catch {
+      return false;
+    }
+  };
+  const swapped = pattern.endsWith(".yml") ? `${pattern.slice(0, -4)}.yaml` : pattern.endsWith(".yaml") ? `${pattern.slice(0, -5)}.yml` : undefined;
+  if (swapped !== undefined && matches(swapped)) return swapped;
+  let files: string[];
+  try {
+    files = reader.glob("**/*", baseDir).map((f) => displayName(f, baseDir));
+  } catch {
+    return undefined;
+  }
+  const segments = pattern.split("/");
+  const firstGlob = segments.findIndex((s) => GLOB_CHARS.test(s));
+  if (firstGlob < 0) return suggest(pattern, files);
+  const dir = segments.slice(0, firstGlob).join("/");
+  const tail = segments.slice(firstGlob).join("/");
+  const dirs = [...new Set(files.flatMap(parentDirs))];
+  const candidates = dirs.map((d) => (d === "" ? tail : `${d}/${tail}`)).filter((c) => c !== pattern);
+  const better = suggest(dir === "" ? tail : `${dir}/${tail}`, candidates);
+  return better !== undefined && matches(better) ? better : undefined;
+}
+
+/** `a/b/c.yaml` ⇒ ["a", "a/b"]; a top-level file ⇒ [""]. */
+function parentDirs(file: string): string[] {
+  const parts = file.split("/").slice(0, -1);
+  if (parts.length === 0) return [""];
+  return parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+}
