@@ -1,0 +1,176 @@
+// Checks that need the whole scenario at once: names that must refer to something (clusters,
+// namespaces and deployments in selectors, the traffic source, cluster pairs, expectation
+// filters), names that must be unique, objects defined twice in one cluster, and instants that
+// must fall inside the run. Each error points at the line that names the missing thing and
+// suggests the closest name that does exist.
+
+import type { InputError } from "../k8s/input-error.js";
+import { describeObject, type K8sObject } from "../k8s/object.js";
+import type { Selector, WorldSpec } from "../mesh/spec.js";
+import { suggest } from "../k8s/suggest.js";
+import { formatDurationUs } from "../sim/time.js";
+import { FAULT_KINDS, type ParsedScenario } from "./schema.js";
+import { type FieldPath, makeError, positionAt, type YamlSource } from "./yaml-source.js";
+
+/** Namespaces and deployments of one cluster. */
+interface Inventory {
+  namespaces: Set<string>;
+  /** `namespace/name` of every Deployment. */
+  deployments: Set<string>;
+}
+
+function inventoryOf(objects: readonly K8sObject[]): Inventory {
+  const inv: Inventory = { namespaces: new Set(), deployments: new Set() };
+  for (const o of objects) {
+    if (o.kind === "Namespace") inv.namespaces.add(o.metadata.name);
+    if (o.metadata.namespace !== undefined) inv.namespaces.add(o.metadata.namespace);
+    if (o.kind === "Deployment") inv.deployments.add(`${o.metadata.namespace ?? "default"}/${o.metadata.name}`);
+  }
+  return inv;
+}
+
+class Checker {
+  readonly errors: InputError[] = [];
+  private readonly inventories: Map<string, Inventory>;
+
+  constructor(
+    private readonly world: WorldSpec,
+    private readonly src: YamlSource,
+  ) {
+    this.inventories = new Map(world.clusters.map((c) => [c.name, inventoryOf(c.objects)]));
+  }
+
+  fail(path: FieldPath, message: string, expected?: string, suggestion?: string): void {
+    this.errors.push(makeError(positionAt(this.src, path), path, message, { expected, suggestion }));
+  }
+
+  private clusterNames(): string[] {
+    return this.world.clusters.map((c) => c.name);
+  }
+
+  /** True when the cluster exists; otherwise reports it. */
+  cluster(name: string, path: FieldPath): boolean {
+    if (this.inventories.has(name)) return true;
+    const names = this.clusterNames();
+    this.fail(path, `there is no cluster "${name}"`, `one of ${names.join(", ")}`, suggest(name, names));
+    return false;
+  }
+
+  selector(sel: Selector, path: FieldPath): void {
+    if (sel.cluster !== undefined && !this.cluster(sel.cluster, [...path, "cluster"])) return;
+    const inv = [...this.inventories].filter(([name]) => sel.cluster === undefined || name === sel.cluster).map(([, i]) => i);
+    const where = sel.cluster === undefined ? "in any cluster" : `in cluster ${sel.cluster}`;
+    if (sel.namespace !== undefined) {
+      const all = unionOf(inv.map((i) => i.namespaces));
+      if (!all.has(sel.namespace)) {
+        this.fail([...path, "namespace"], `no namespace "${sel.namespace}" ${where}`, undefined, suggest(sel.namespace, all));
+        return;
+      }
+    }
+    if (sel.deployment !== undefined) {
+      const deps = unionOf(inv.map((i) => i.deployments));
+      const names = [...deps].filter((d) => sel.namespace === undefined || d.startsWith(`${sel.namespace}/`)).map((d) => d.slice(d.indexOf("/") + 1));
+      if (!names.includes(sel.deployment)) {
+        const ns = sel.namespace === undefined ? "" : ` in namespace ${sel.namespace}`;
+        this.fail([...path, "deployment"], `no deployment "${sel.deployment}"${ns} ${where}`, undefined, suggest(sel.deployment, names));
+      }
+    }
+  }
+
+  pair(pair: readonly [string, string], path: FieldPath): void {
+    pair.forEach((name, i) => this.cluster(name, [...path, i]));
+    if (pair[0] === pair[1]) this.fail(path, "a cluster pair needs two different clusters");
+  }
+
+  /** `cluster/namespace/deployment`, as expectation filters name workloads. */
+  workload(text: string, path: FieldPath): void {
+    const parts = text.split("/");
+    if (parts.length !== 3 || parts.some((p) => p === "")) {
+      this.fail(path, `"${text}" is not a workload name`, "cluster/namespace/deployment");
+      return;
+    }
+    const [cluster, namespace, deployment] = parts as [string, string, string];
+    if (!this.cluster(cluster, path)) return;
+    const deps = this.inventories.get(cluster)?.deployments ?? new Set<string>();
+    if (!deps.has(`${namespace}/${deployment}`)) {
+      this.fail(path, `no deployment ${namespace}/${deployment} in cluster ${cluster}`, undefined, suggest(`${namespace}/${deployment}`, deps));
+    }
+  }
+
+  unique(names: readonly string[], path: (i: number) => FieldPath, what: string): void {
+    const seen = new Set<string>();
+    names.forEach((name, i) => {
+      if (seen.has(name)) this.fail(path(i), `${what} "${name}" is used twice; ${what}s must be unique`);
+      seen.add(name);
+    });
+  }
+
+  duplicateObjects(): void {
+    for (const cluster of this.world.clusters) {
+      const first = new Map<string, K8sObject>();
+      for (const o of cluster.objects) {
+        const key = `${o.apiVersion.split("/")[0]}|${describeObject(o)}`;
+        const earlier = first.get(key);
+        if (earlier === undefined) {
+          first.set(key, o);
+          continue;
+        }
+        const at = `${earlier.source.file}:${earlier.source.line}:${earlier.source.col}`;
+        this.errors.push(makeError(o.source, "", `${describeObject(o)} is defined twice in cluster ${cluster.name} (first at ${at})`));
+      }
+    }
+  }
+
+  /** An instant must lie inside the run. */
+  instant(us: number, path: FieldPath, what: string): void {
+    if (us > this.world.durationUs) {
+      this.fail(path, `${what} ${formatDurationUs(us)} lies after the end of the run (duration ${formatDurationUs(this.world.durationUs)})`);
+    }
+  }
+}
+
+function unionOf<T>(sets: ReadonlyArray<ReadonlySet<T>>): Set<T> {
+  const out = new Set<T>();
+  for (const s of sets) for (const v of s) out.add(v);
+  return out;
+}
+
+export function crossCheck(world: WorldSpec, parsed: ParsedScenario, src: YamlSource): InputError[] {
+  const c = new Checker(world, src);
+  c.unique(world.clusters.map((x) => x.name), (i) => ["clusters", i, "name"], "cluster name");
+  c.unique(world.traffic.map((x) => x.name), (i) => ["traffic", i, "name"], "traffic name");
+  c.unique(parsed.expect.map((x) => x.name), (i) => ["expect", i, "name"], "expectation name");
+  c.duplicateObjects();
+  world.network.between.forEach((b, i) => c.pair(b.clusters, ["network", "between", i, "clusters"]));
+  world.behavior.forEach((b, i) => c.selector(b.select, ["behavior", i, "select"]));
+  world.traffic.forEach((t, i) => {
+    c.selector(t.from, ["traffic", i, "from"]);
+    t.rate.forEach((p, j) => {
+      if (typeof parsed.traffic[i]?.rate === "object") c.instant(p.atUs, ["traffic", i, "rate", j, "at"], "this schedule point at");
+    });
+  });
+  world.faults.forEach((f, i) => {
+    const kind = FAULT_KINDS.find((k) => parsed.faults[i]?.[k] !== undefined) ?? f.action.kind;
+    const path: FieldPath = ["faults", i, kind];
+    const a = f.action;
+    if ("select" in a) c.selector(a.select, [...path, "select"]);
+    if ("between" in a) c.pair(a.between, [...path, "between"]);
+    if ("cluster" in a) c.cluster(a.cluster, [...path, "cluster"]);
+    if (f.atUs >= world.durationUs) c.fail(["faults", i, "at"], `this fault starts at ${formatDurationUs(f.atUs)}, not before the end of the run (duration ${formatDurationUs(world.durationUs)})`);
+  });
+  world.expect.forEach((e, i) => {
+    const at = parsed.expect.findIndex((p) => p.name === e.name);
+    const index = at < 0 ? i : at;
+    if (e.kind !== "metric") return;
+    const [from, to] = e.window;
+    if (from >= to) c.fail(["expect", index, "window"], "the window must end after it starts");
+    else c.instant(to, ["expect", index, "window", 1], "the window end");
+    if (e.where.traffic !== undefined && !world.traffic.some((t) => t.name === e.where.traffic)) {
+      const names = world.traffic.map((t) => t.name);
+      c.fail(["expect", index, "where", "traffic"], `there is no traffic "${e.where.traffic}"`, `one of ${names.join(", ")}`, suggest(e.where.traffic, names));
+    }
+    if (e.where.client !== undefined) c.workload(e.where.client, ["expect", index, "where", "client"]);
+    if (e.where.server !== undefined) c.workload(e.where.server, ["expect", index, "where", "server"]);
+  });
+  return c.errors;
+}

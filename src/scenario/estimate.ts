@@ -1,0 +1,102 @@
+// A rough count of the events a scenario will take, so a run that would take hours (a typo of 15h
+// for 15m, a rate off by 1000) is refused up front with the numbers instead of starting. Requests
+// are the integrated arrival rate over the run; each also sends the downstream calls its target's
+// behaviour makes (followed through the call graph); every request costs about
+// `EVENTS_PER_REQUEST` events (hops, service, response, metrics).
+
+import { parseHttpUrl } from "../mesh/http.js";
+import type { BehaviorSpec, CallSpec, RatePoint, TrafficSpec, WorldSpec } from "../mesh/spec.js";
+import { makeDistribution } from "../sim/distributions.js";
+import { US_PER_MS, US_PER_S } from "../sim/time.js";
+
+/** Kernel events per request hop, roughly (proxy out, network, proxy in, app, and back). */
+export const EVENTS_PER_REQUEST = 10;
+/** Above this, a scenario is refused (about half an hour to an hour of kernel time). */
+export const DEFAULT_MAX_EVENTS = 2e9;
+/** How deep the call graph is followed; deeper chains are cut off (the estimate is rough anyway). */
+const MAX_CALL_DEPTH = 8;
+
+export interface EventEstimate {
+  /** Requests sent by the traffic generators. */
+  requests: number;
+  /** Requests including every downstream call they cause. */
+  hops: number;
+  events: number;
+}
+
+export function estimateEvents(w: WorldSpec): EventEstimate {
+  let requests = 0;
+  let hops = 0;
+  for (const t of w.traffic) {
+    const n = trafficRequests(t, w.durationUs);
+    requests += n;
+    hops += n * (1 + callFanOut(w.behavior, serviceOf(t.to), new Set(), 0));
+  }
+  return { requests, hops, events: hops * EVENTS_PER_REQUEST };
+}
+
+/** A sentence saying why the scenario is too big, or undefined when it is within `maxEvents`. */
+export function eventBudgetProblem(w: WorldSpec, maxEvents: number = DEFAULT_MAX_EVENTS): string | undefined {
+  const e = estimateEvents(w);
+  if (e.events <= maxEvents) return undefined;
+  return (
+    `this scenario would take about ${sci(e.events)} events (${sci(e.requests)} requests, ${sci(e.hops)} with downstream calls, ` +
+    `× ~${EVENTS_PER_REQUEST} events each), more than the limit of ${sci(maxEvents)}; shorten duration or lower the traffic rates`
+  );
+}
+
+function sci(n: number): string {
+  return n < 1e6 ? String(Math.round(n)) : n.toExponential(1).replace("e+", "e");
+}
+
+function trafficRequests(t: TrafficSpec, durationUs: number): number {
+  if (t.arrivals.kind === "closed-loop") {
+    // Each user sends at most one request per think time (responses only slow it down).
+    const thinkUs = Math.max(makeDistribution(t.arrivals.thinkTime).meanUs, US_PER_MS);
+    return (t.arrivals.users * durationUs) / thinkUs;
+  }
+  return integratedRate(t.rate, durationUs);
+}
+
+/** ∫ rate dt over [0, duration], in requests. */
+export function integratedRate(points: readonly RatePoint[], durationUs: number): number {
+  let total = 0;
+  points.forEach((p, i) => {
+    const end = Math.min(points[i + 1]?.atUs ?? durationUs, durationUs);
+    if (end <= p.atUs) return;
+    const span = (end - p.atUs) / US_PER_S;
+    if (p.rampToRps === undefined || p.overUs === undefined || p.overUs === 0) {
+      total += (p.rampToRps ?? p.rateRps) * span;
+      return;
+    }
+    const rampS = Math.min(p.overUs / US_PER_S, span);
+    const reached = p.rateRps + ((p.rampToRps - p.rateRps) * rampS * US_PER_S) / p.overUs;
+    total += ((p.rateRps + reached) / 2) * rampS + p.rampToRps * (span - rampS);
+  });
+  return total;
+}
+
+/** The service name a URL addresses (`auth` in http://auth.payments.svc.cluster.local). */
+function serviceOf(url: string): string {
+  return (parseHttpUrl(url)?.host ?? "").split(".")[0] ?? "";
+}
+
+/**
+ * Downstream requests one request to `service` causes: the calls of the behaviour serving it
+ * (deployments named like the service; the busiest route counts), each followed recursively.
+ */
+function callFanOut(behavior: readonly BehaviorSpec[], service: string, visiting: Set<string>, depth: number): number {
+  if (depth >= MAX_CALL_DEPTH || visiting.has(service)) return 0;
+  const serving = behavior.filter((b) => b.select.deployment === service);
+  const candidates = serving.length > 0 ? serving : behavior.filter((b) => b.select.deployment === undefined);
+  const callLists: CallSpec[][] = candidates.flatMap((b) => [b.calls, ...b.routes.map((r) => r.calls ?? b.calls)]);
+  if (callLists.length === 0) return 0;
+  visiting.add(service);
+  let most = 0;
+  for (const calls of callLists) {
+    const n = calls.reduce((sum, c) => sum + 1 + callFanOut(behavior, serviceOf(c.to), visiting, depth + 1), 0);
+    most = Math.max(most, n);
+  }
+  visiting.delete(service);
+  return most;
+}

@@ -1,0 +1,171 @@
+// scenarios/README.md, generated from the zod schema so the documented format cannot drift from
+// the one enforced: every section, key, type, default and description comes from schema.ts; only
+// the prose about value formats is written here. A test fails when the committed README differs
+// from `renderFormatDoc()`; regenerate it with:
+//   npx tsx -e 'import("./src/scenario/format-doc.ts").then(m => process.stdout.write(m.renderFormatDoc()))' > scenarios/README.md
+
+import { z } from "zod";
+import { ScenarioSchema, schemaDef, unwrapSchema } from "./schema.js";
+
+interface Row {
+  key: string;
+  type: string;
+  default: string;
+  description: string;
+}
+
+const INTRO = `# Scenario format (v1)
+
+_Generated from \`src/scenario/schema.ts\` by \`src/scenario/format-doc.ts\`; do not edit by hand._
+
+A scenario is one YAML file: identity, topology (clusters with their real Kubernetes manifests),
+mesh settings, network, behaviour (what the apps do), traffic, faults, expectations and report.
+Kubernetes and Linkerd configuration enters only as real Kubernetes objects; everything below is
+the simulator's own small schema. Unknown keys are errors with a "did you mean"; every error names
+file:line:col and the field path (\`behavior[0].latency.p99\`). \`meshsim explain FILE\` prints the
+scenario with every default filled in.
+`;
+
+const VALUES = `## Value formats
+
+| kind | written as | notes |
+|---|---|---|
+| duration | \`150us\`, \`300ms\`, \`1.5s\`, \`1m30s\`, \`2h\` | integer or decimal + unit (\`us\`, \`ms\`, \`s\`, \`m\`, \`h\`), compound parts allowed; a bare number is refused (no unit) except \`0\` |
+| rate | \`1500/s\`, \`90/m\`, \`2/h\`, \`1500\` | a plain number is requests per second |
+| distribution | \`{dist: constant, value: 150us}\` | also \`{dist: uniform, min, max}\`, \`{dist: exponential, mean}\`, \`{dist: normal, mean, stddev}\` (truncated at 0), \`{dist: lognormal, median, p99}\` or \`{dist: lognormal, mu, sigma}\` (ln-µs), \`{dist: erlang, k, mean}\`, \`{dist: empirical, percentiles: {0: 1ms, 50: 4ms, 100: 50ms}}\`; a bare duration means a constant |
+| selector | \`{cluster, namespace, deployment}\` | which pods; an absent field matches everything |
+| URL | \`http://auth.payments.svc.cluster.local:80/verify\` | plain http (the proxies add mTLS); port defaults to 80 |
+| [cluster, cluster] | \`[us-east-1, us-west-2]\` | two different cluster names, unordered |
+
+**Params.** \`params: {rate: 1500/s}\` declares values that \`\${rate}\` uses in any scalar value of
+the file; a scalar that is exactly one reference takes the param's type (a number stays a number),
+a reference inside longer text is spliced in as text, and \`$\${\` writes a literal \`\${\`.
+Inside flow collections quote the reference (\`{n: "\${replicas}"}\`): YAML reads its braces.
+\`--set rate=3000/s\` overrides a declared param (read as a YAML scalar); an unknown name is an error.
+
+**Schedules.** \`rate\` may be a list of points \`{at, rate}\` (a step) or \`{at, rampTo, over}\` (a
+linear ramp from the rate in effect), in time order; before the first point the rate is 0, and a
+ramp must end by the next point.
+
+**Faults** are \`{at, until?, <kind>: {...}}\` with exactly one kind. **Expectations** are
+\`{name, metric, where?, window?, <bound>}\` with one bound of \`equals\`, \`atMost\`, \`atLeast\`,
+\`between: [low, high]\`; or \`{name, reached: kind/reason}\` (bound default \`atLeast: 1\`); or
+\`{name, invariant}\`; or \`{name, failover: {...}}\` (accepted, evaluated in a later version).
+`;
+
+/** The whole README text. */
+export function renderFormatDoc(): string {
+  const shape = objectShape(ScenarioSchema) ?? {};
+  const fields = Object.entries(shape);
+  const topRows = fields.map(([key, field]) => fieldRows(key, field)[0] as Row);
+  const sections = [INTRO, VALUES, "## Sections\n", `### Top level\n\n${table(topRows)}\n`];
+  for (const [key, field] of fields) {
+    const rows = fieldRows(key, field).slice(1);
+    if (rows.length === 0) continue;
+    sections.push(`### \`${key}\`\n\n${descriptionOf(field)}\n\n${table(rows)}\n`);
+  }
+  return sections.join("\n");
+}
+
+function table(rows: readonly Row[]): string {
+  return ["| key | type | default | description |", "|---|---|---|---|", ...rows.map(formatRow)].join("\n");
+}
+
+function formatRow(r: Row): string {
+  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return `| \`${r.key}\` | ${cell(r.type)} | ${cell(r.default)} | ${cell(r.description)} |`;
+}
+
+/** The row for `field` at `key`, then rows for the keys of any mappings inside it. */
+function fieldRows(key: string, field: z.ZodType): Row[] {
+  const row: Row = { key, type: typeName(field), default: defaultOf(field), description: descriptionOf(field) };
+  const rows = [row];
+  if (titleOf(field) !== undefined) return rows;
+  for (const inner of unwrapSchema(field)) {
+    const def = schemaDef(inner);
+    const element = def.type === "array" && def.element !== undefined ? unwrapSchema(def.element) : [inner];
+    const suffix = def.type === "array" ? "[]" : "";
+    for (const e of element) {
+      if (titleOf(e) !== undefined) continue;
+      const shape = objectShape(e);
+      if (shape === undefined) continue;
+      for (const [k, f] of Object.entries(shape)) rows.push(...fieldRows(`${key}${suffix}.${k}`, f));
+    }
+  }
+  return rows;
+}
+
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const def = schemaDef(schema);
+  return def.type === "object" ? def.shape : undefined;
+}
+
+const WRAPPED: ReadonlySet<string> = new Set(["optional", "prefault", "default", "nullable"]);
+
+/** Wrappers from the outside in, each a place `.describe()` or `.meta()` may have written to. */
+function layers(schema: z.ZodType): z.ZodType[] {
+  const out = [schema];
+  let def = schemaDef(schema);
+  while ((WRAPPED.has(def.type) && def.innerType) || (def.type === "pipe" && def.in)) {
+    const next = (def.type === "pipe" ? def.in : def.innerType) as z.ZodType;
+    out.push(next);
+    def = schemaDef(next);
+  }
+  return out;
+}
+
+function metaOf(schema: z.ZodType, key: "title" | "description"): string | undefined {
+  for (const layer of layers(schema)) {
+    const v = z.globalRegistry.get(layer)?.[key];
+    if (typeof v === "string") return v;
+  }
+  return undefined;
+}
+
+const titleOf = (s: z.ZodType) => metaOf(s, "title");
+const descriptionOf = (s: z.ZodType) => metaOf(s, "description") ?? "";
+
+function defaultOf(schema: z.ZodType): string {
+  for (const layer of layers(schema)) {
+    const def = schemaDef(layer);
+    if (def.type === "prefault" || def.type === "default") return flow(def.defaultValue);
+    if (def.type === "optional") return "—";
+  }
+  return "required";
+}
+
+/** A value the way it would be written in a flow-style YAML scenario. */
+function flow(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(flow).join(", ")}]`;
+  if (typeof v === "object" && v !== null) return `{${Object.entries(v).map(([k, x]) => `${k}: ${flow(x)}`).join(", ")}}`;
+  if (v === "") return '""';
+  return String(v);
+}
+
+function typeName(schema: z.ZodType): string {
+  const title = titleOf(schema);
+  if (title !== undefined) return title;
+  const def = schemaDef(schema);
+  const inner = WRAPPED.has(def.type) ? def.innerType : def.type === "pipe" ? def.in : undefined;
+  if (inner !== undefined) return typeName(inner);
+  switch (def.type) {
+    case "union":
+      return [...new Set((def.options ?? []).map(typeName))].join(" or ");
+    case "number":
+      return (def as { format?: string }).format === "safeint" ? "integer" : "number";
+    case "enum":
+      return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(" | ");
+    case "array":
+      return `list of ${def.element === undefined ? "any" : typeName(def.element)}`;
+    case "tuple":
+      return `[${(def.items ?? []).map(typeName).join(", ")}]`;
+    case "record":
+      return def.valueType === undefined || schemaDef(def.valueType).type === "unknown" ? "mapping" : `mapping of ${typeName(def.valueType)}`;
+    case "object":
+      return "mapping";
+    case "unknown":
+      return "any";
+    default:
+      return def.type;
+  }
+}

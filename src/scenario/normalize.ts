@@ -1,0 +1,258 @@
+// A validated scenario (schema output: defaults filled, durations in µs, distributions parsed)
+// turned into the `WorldSpec` the simulator is built from, and back into plain data for
+// `meshsim explain`: the same sections a user writes, every default filled in, durations and
+// rates as text again. Defaults that depend on other values are settled here: a cluster's trust
+// anchor is the mesh's, traffic comes from the first cluster, request paths come from `to`, an
+// expectation's window is [warmup, duration] and a `reached:` mark must be hit at least once.
+
+import { describeObject, type K8sObject } from "../k8s/object.js";
+import { parseHttpUrl } from "../mesh/http.js";
+import type { ArrivalSpec, BehaviorSpec, Bound, ExpectSpec, FaultAction, FaultSpec, RatePoint, Selector, TrafficSpec, WorldSpec } from "../mesh/spec.js";
+import { formatDurationUs } from "../sim/time.js";
+import { FAULT_KINDS, type ParsedBehavior, type ParsedExpectation, type ParsedFault, type ParsedScenario, type ParsedTraffic } from "./schema.js";
+import { formatDistribution, formatRate } from "./values.js";
+
+type SelectorInput = { cluster?: string | undefined; namespace?: string | undefined; deployment?: string | undefined };
+
+/** Leave out what was not written, so absent stays absent under exactOptionalPropertyTypes. */
+export function toSelector(s: SelectorInput): Selector {
+  const out: Selector = {};
+  if (s.cluster !== undefined) out.cluster = s.cluster;
+  if (s.namespace !== undefined) out.namespace = s.namespace;
+  if (s.deployment !== undefined) out.deployment = s.deployment;
+  return out;
+}
+
+export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opts: { seed?: string | undefined } = {}): WorldSpec {
+  return {
+    name: s.name,
+    description: s.description.trim(),
+    seed: opts.seed ?? String(s.seed),
+    durationUs: s.duration,
+    warmupUs: s.warmup,
+    clusters: s.clusters.map((c, i) => ({ name: c.name, objects: objects[i] ?? [], trustAnchor: c.trustAnchor ?? s.mesh.trustAnchor, domain: c.domain })),
+    mesh: {
+      trustAnchor: s.mesh.trustAnchor,
+      proxyLatency: s.mesh.proxy.latency,
+      propagationDelay: s.mesh.controlPlane.propagationDelay,
+      failover: { mode: s.mesh.failover.mode },
+    },
+    network: { podToPod: s.network.podToPod, between: s.network.between.map((b) => ({ clusters: b.clusters, latency: b.latency })) },
+    behavior: s.behavior.map(normalizeBehavior),
+    traffic: s.traffic.map((t) => normalizeTraffic(t, s.clusters[0]?.name ?? "")),
+    faults: s.faults.map(normalizeFault),
+    expect: s.expect.flatMap((e) => normalizeExpectation(e, [s.warmup, s.duration])),
+    report: { timelineUs: s.report.timeline, charts: [...s.report.charts] },
+  };
+}
+
+function normalizeBehavior(b: ParsedBehavior): BehaviorSpec {
+  return {
+    select: toSelector(b.select),
+    concurrency: b.concurrency,
+    queueLimit: b.queueLimit,
+    latency: b.latency,
+    routes: b.routes.map((r) => {
+      const match: { method?: string; path?: string } = {};
+      if (r.match.method !== undefined) match.method = r.match.method;
+      if (r.match.path !== undefined) match.path = r.match.path;
+      return {
+        match,
+        sideEffect: r.sideEffect,
+        ...(r.latency !== undefined ? { latency: r.latency } : {}),
+        ...(r.errors !== undefined ? { errors: { ...r.errors } } : {}),
+        ...(r.calls !== undefined ? { calls: r.calls.map((c) => ({ ...c })) } : {}),
+      };
+    }),
+    errors: { ...b.errors },
+    calls: b.calls.map((c) => ({ ...c })),
+    callMode: b.callMode,
+  };
+}
+
+function normalizeTraffic(t: ParsedTraffic, firstCluster: string): TrafficSpec {
+  const arrivals: ArrivalSpec =
+    typeof t.arrivals === "string" ? { kind: t.arrivals } : { kind: "closed-loop", users: t.arrivals.closedLoop.users, thinkTime: t.arrivals.closedLoop.thinkTime };
+  const defaultPath = parseHttpUrl(t.to)?.path ?? "/";
+  const requests = (t.requests ?? [{ method: "GET", weight: 1, bodyBytes: 0 }]).map((r) => ({
+    method: r.method,
+    path: ("path" in r ? r.path : undefined) ?? defaultPath,
+    weight: r.weight,
+    bodyBytes: r.bodyBytes,
+  }));
+  return {
+    name: t.name,
+    from: { cluster: t.from.cluster ?? firstCluster, namespace: t.from.namespace, deployment: t.from.deployment },
+    to: t.to,
+    arrivals,
+    rate: t.rate === undefined ? [] : rateSchedule(t.rate),
+    requests,
+  };
+}
+
+type RateInput = NonNullable<ParsedTraffic["rate"]>;
+
+/** Steps and ramps as `RatePoint`s starting at 0 (silence until a schedule's first point). */
+export function rateSchedule(rate: RateInput): RatePoint[] {
+  if (typeof rate === "number") return [{ atUs: 0, rateRps: rate }];
+  const out: RatePoint[] = [];
+  let level = 0;
+  if ((rate[0]?.at ?? 0) > 0) out.push({ atUs: 0, rateRps: 0 });
+  for (const p of rate) {
+    const start = p.rate ?? level;
+    const point: RatePoint = { atUs: p.at, rateRps: start };
+    if (p.rampTo !== undefined && p.over !== undefined) {
+      point.rampToRps = p.rampTo;
+      point.overUs = p.over;
+    }
+    out.push(point);
+    level = point.rampToRps ?? start;
+  }
+  return out;
+}
+
+function normalizeFault(f: ParsedFault): FaultSpec {
+  const out: FaultSpec = { atUs: f.at, action: faultAction(f) };
+  if (f.until !== undefined) out.untilUs = f.until;
+  return out;
+}
+
+/** The one action a validated fault carries (the schema refuses zero or several). */
+function faultAction(f: ParsedFault): FaultAction {
+  if (f.killPods) return { kind: "killPods", select: toSelector(f.killPods.select), count: f.killPods.count };
+  if (f.scale) return { kind: "scale", select: toSelector(f.scale.select), replicas: f.scale.replicas };
+  if (f.degrade) {
+    const d = f.degrade;
+    return {
+      kind: "degrade",
+      select: toSelector(d.select),
+      ...(d.errorRate !== undefined ? { errorRate: d.errorRate } : {}),
+      ...(d.latencyFactor !== undefined ? { latencyFactor: d.latencyFactor } : {}),
+      ...(d.capacityFactor !== undefined ? { capacityFactor: d.capacityFactor } : {}),
+    };
+  }
+  if (f.readinessFail) return { kind: "readinessFail", select: toSelector(f.readinessFail.select) };
+  if (f.latency) return { kind: "latency", between: f.latency.between, addUs: f.latency.add };
+  if (f.partition) return { kind: "partition", between: f.partition.between };
+  if (f.controlPlaneDown) return { kind: "controlPlaneDown", cluster: f.controlPlaneDown.cluster };
+  if (f.clusterLoss) return { kind: "clusterLoss", cluster: f.clusterLoss.cluster };
+  throw new Error(`a fault without a kind passed validation (kinds: ${FAULT_KINDS.join(", ")})`);
+}
+
+/** `failover:` expectations are accepted but not evaluated yet, so they are not part of the world. */
+function normalizeExpectation(e: ParsedExpectation, defaultWindow: [number, number]): ExpectSpec[] {
+  if (e.invariant !== undefined) return [{ name: e.name, kind: "invariant", invariant: e.invariant }];
+  if (e.reached !== undefined) return [{ name: e.name, kind: "reached", mark: e.reached, bound: boundOf(e) ?? { atLeast: 1 } }];
+  if (e.metric !== undefined) {
+    const bound = boundOf(e) as Bound;
+    const where = Object.fromEntries(Object.entries(e.where).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return [{ name: e.name, kind: "metric", metric: e.metric, where, window: e.window ?? defaultWindow, bound }];
+  }
+  return [];
+}
+
+function boundOf(e: ParsedExpectation): Bound | undefined {
+  if (e.equals !== undefined) return { equals: e.equals };
+  if (e.atMost !== undefined) return { atMost: e.atMost };
+  if (e.atLeast !== undefined) return { atLeast: e.atLeast };
+  if (e.between !== undefined) return { between: e.between };
+  return undefined;
+}
+
+// ── explain ──
+
+/** What `explain` shows besides the world: the params in effect and sections kept raw for now. */
+export interface ExplainExtras {
+  params: Record<string, string | number | boolean>;
+  links: unknown[];
+  /** `failover:` expectations by name, as written. */
+  pendingExpectations: Array<{ name: string; failover: unknown }>;
+}
+
+/** The normalised scenario as plain data in the scenario's own vocabulary, every default filled in. */
+export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string, unknown> {
+  const d = formatDurationUs;
+  return {
+    name: w.name,
+    description: w.description,
+    seed: w.seed,
+    duration: d(w.durationUs),
+    warmup: d(w.warmupUs),
+    params: extras.params,
+    clusters: w.clusters.map((c) => ({ name: c.name, trustAnchor: c.trustAnchor, domain: c.domain, loaded: c.objects.map(objectLine) })),
+    mesh: {
+      trustAnchor: w.mesh.trustAnchor,
+      proxy: { latency: formatDistribution(w.mesh.proxyLatency) },
+      controlPlane: { propagationDelay: formatDistribution(w.mesh.propagationDelay) },
+      failover: { mode: w.mesh.failover.mode },
+    },
+    links: extras.links,
+    network: {
+      podToPod: formatDistribution(w.network.podToPod),
+      between: w.network.between.map((b) => ({ clusters: b.clusters, latency: formatDistribution(b.latency) })),
+    },
+    behavior: w.behavior.map(explainBehavior),
+    traffic: w.traffic.map(explainTraffic),
+    faults: w.faults.map(explainFault),
+    expect: [...w.expect.map(explainExpectation), ...extras.pendingExpectations],
+    report: { timeline: d(w.report.timelineUs), charts: w.report.charts },
+  };
+}
+
+function objectLine(o: K8sObject): string {
+  return `${describeObject(o)} (${o.source.file}:${o.source.line}:${o.source.col})`;
+}
+
+function explainBehavior(b: BehaviorSpec): Record<string, unknown> {
+  return {
+    select: b.select,
+    concurrency: b.concurrency,
+    queueLimit: b.queueLimit,
+    latency: formatDistribution(b.latency),
+    routes: b.routes.map((r) => ({
+      match: r.match,
+      ...(r.latency !== undefined ? { latency: formatDistribution(r.latency) } : {}),
+      sideEffect: r.sideEffect,
+      ...(r.errors !== undefined ? { errors: r.errors } : {}),
+      ...(r.calls !== undefined ? { calls: r.calls } : {}),
+    })),
+    errors: b.errors,
+    calls: b.calls,
+    callMode: b.callMode,
+  };
+}
+
+function explainTraffic(t: TrafficSpec): Record<string, unknown> {
+  const arrivals =
+    t.arrivals.kind === "closed-loop" ? { closedLoop: { users: t.arrivals.users, thinkTime: formatDistribution(t.arrivals.thinkTime) } } : t.arrivals.kind;
+  const single = t.rate.length === 1 && t.rate[0]?.atUs === 0 && t.rate[0].rampToRps === undefined;
+  const rate = single
+    ? formatRate(t.rate[0]?.rateRps ?? 0)
+    : t.rate.map((p) => ({
+        at: formatDurationUs(p.atUs),
+        rate: formatRate(p.rateRps),
+        ...(p.rampToRps !== undefined ? { rampTo: formatRate(p.rampToRps), over: formatDurationUs(p.overUs ?? 0) } : {}),
+      }));
+  return { name: t.name, from: t.from, to: t.to, arrivals, ...(t.rate.length > 0 ? { rate } : {}), requests: t.requests };
+}
+
+function explainFault(f: FaultSpec): Record<string, unknown> {
+  const { kind, ...rest } = f.action;
+  const body: Record<string, unknown> = { ...rest };
+  if ("addUs" in body) {
+    body["add"] = formatDurationUs(body["addUs"] as number);
+    delete body["addUs"];
+  }
+  return { at: formatDurationUs(f.atUs), ...(f.untilUs !== undefined ? { until: formatDurationUs(f.untilUs) } : {}), [kind]: body };
+}
+
+function explainExpectation(e: ExpectSpec): Record<string, unknown> {
+  switch (e.kind) {
+    case "metric":
+      return { name: e.name, metric: e.metric, where: e.where, window: e.window.map(formatDurationUs), ...e.bound };
+    case "reached":
+      return { name: e.name, reached: e.mark, ...e.bound };
+    case "invariant":
+      return { name: e.name, invariant: e.invariant };
+  }
+}

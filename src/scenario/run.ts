@@ -1,0 +1,26 @@
+// Run a loaded scenario: build the world, play it to the end, evaluate the expectations. Pure:
+// no files, no console, no wall clock — the CLI and the library API wrap it.
+
+import type { WorldSpec } from "../mesh/spec.js";
+import { World, type WorldResult } from "../mesh/world.js";
+import type { Trace } from "../sim/trace.js";
+import { evaluateExpectations, type ExpectationResult } from "./expect.js";
+
+export interface ScenarioRun {
+  spec: WorldSpec;
+  world: WorldResult;
+  expectations: ExpectationResult[];
+  /** Every expectation met and no invariant violated. */
+  pass: boolean;
+}
+
+export function runWorldSpec(spec: WorldSpec, options: { trace?: Trace } = {}): ScenarioRun {
+  const world = new World(spec, options.trace).run();
+  const expectations = evaluateExpectations(spec.expect, {
+    metrics: world.metrics,
+    marks: world.marks,
+    invariantViolations: world.invariantViolations,
+  });
+  const pass = expectations.every((e) => e.pass) && world.invariantViolations.length === 0;
+  return { spec, world, expectations, pass };
+}

@@ -1,0 +1,395 @@
+// The scenario file's own sections as one strict zod schema: unknown keys are errors, leaves parse
+// durations, rates and distributions, and defaults are written here once (as `prefault`s in the
+// form a user would type them) so validation, `meshsim explain`, the JSON Schema for editors and
+// scenarios/README.md all read the same source. Kubernetes objects are checked only loosely here;
+// src/k8s validates the fields the simulator reads.
+
+import { z } from "zod";
+import type { Metric } from "../mesh/spec.js";
+import { distributionSchema, durationSchema, httpUrlSchema, rateSchema } from "./values.js";
+
+const SLUG = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const slug = (what: string) => z.string().regex(SLUG, { error: `${what} must be a slug: lower-case letters, digits and dashes` });
+
+/** Every quantity an expectation can measure, exactly as `Metric` in mesh/spec.ts. */
+export const METRICS = [
+  "requests", "rps", "successRate", "effectiveSuccessRate", "actualSuccessRate",
+  "latencyMean", "latencyP50", "latencyP95", "latencyP99", "actualLatencyP50", "actualLatencyP95", "actualLatencyP99",
+  "attempts", "retries", "retryRatio", "amplification", "budgetExhausted", "failFast", "loadShed",
+  "failed", "duplicates", "inFlight", "utilization",
+] as const satisfies readonly Metric[];
+// Fails to compile when spec.ts gains a metric this list lacks.
+const metricsComplete: Exclude<Metric, (typeof METRICS)[number]> extends never ? true : false = true;
+void metricsComplete;
+
+export const FAULT_KINDS = ["killPods", "scale", "degrade", "readinessFail", "latency", "partition", "controlPlaneDown", "clusterLoss"] as const;
+export const CHARTS = ["rps", "successRate", "latency", "retries", "weights", "gateways"] as const;
+
+const selector = z
+  .strictObject({
+    cluster: z.string().min(1).optional().describe("Cluster name; absent: every cluster."),
+    namespace: z.string().min(1).optional().describe("Namespace; absent: every namespace."),
+    deployment: z.string().min(1).optional().describe("Deployment name; absent: every deployment."),
+  })
+  .meta({ title: "selector" });
+
+const clusterPair = z.tuple([z.string().min(1), z.string().min(1)]).meta({ title: "[cluster, cluster]" });
+
+const serviceShorthand = z.strictObject({
+  name: z.string().min(1).describe("Deployment and Service name; pods are labelled app=<name>."),
+  namespace: z.string().min(1).prefault("default").describe("Namespace; created if no manifest defines it."),
+  replicas: z.int().min(0).prefault(1).describe("Deployment replicas."),
+  meshed: z.boolean().prefault(true).describe("Inject the Linkerd proxy (linkerd.io/inject: enabled)."),
+  port: z.int().min(1).max(65535).prefault(80).describe("Service port and containerPort."),
+  readinessProbe: z.record(z.string(), z.unknown()).optional().describe("A Kubernetes readinessProbe for the container, as in a Pod spec."),
+});
+
+const k8sInline = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
+}).meta({ title: "Kubernetes object" });
+
+const cluster = z.strictObject({
+  name: slug("a cluster name").describe("Cluster name, used by selectors, links and faults."),
+  manifests: z.array(z.string().min(1)).prefault([]).describe("Kubernetes manifest files, relative to the scenario file; globs, multi-document files and `kind: List` work."),
+  objects: z.array(k8sInline).prefault([]).describe("Kubernetes objects written inline, exactly as in a manifest."),
+  services: z.array(serviceShorthand).prefault([]).describe("Shorthand: each entry expands to a Namespace, a Deployment and a Service."),
+  trustAnchor: z.string().min(1).optional().describe("Trust anchor of this cluster. Default: mesh.trustAnchor."),
+  domain: z.string().min(1).prefault("cluster.local").describe("Cluster DNS domain."),
+});
+
+const mesh = z.strictObject({
+  trustAnchor: z.string().min(1).prefault("root").describe("Trust anchor id; clusters with the same anchor trust each other."),
+  proxy: z
+    .strictObject({ latency: distributionSchema().prefault({ dist: "constant", value: "150us" }).describe("Overhead added by each proxy a request passes (outbound and inbound each count once).") })
+    .prefault({})
+    .describe("The sidecar proxies."),
+  controlPlane: z
+    .strictObject({
+      propagationDelay: distributionSchema()
+        .prefault({ dist: "uniform", min: "50ms", max: "300ms" })
+        .describe("Delay from an object change to a proxy seeing it, drawn per proxy per update."),
+    })
+    .prefault({})
+    .describe("The destination and policy controllers."),
+  failover: z
+    .strictObject({
+      mode: z
+        .enum(["readiness", "success-rate-ramp"])
+        .prefault("readiness")
+        .describe("`readiness`: real linkerd-failover (all-or-nothing on Endpoints readiness); `success-rate-ramp`: the guide's gradual, success-rate-driven alternative."),
+    })
+    .prefault({})
+    .describe("The failover operator."),
+});
+
+const network = z.strictObject({
+  podToPod: distributionSchema().prefault({ dist: "lognormal", median: "200us", p99: "1ms" }).describe("One-way latency between two pods of one cluster."),
+  between: z
+    .array(
+      z.strictObject({
+        clusters: clusterPair.describe("The two clusters (unordered)."),
+        latency: distributionSchema().describe("One-way latency added between them."),
+      }),
+    )
+    .prefault([])
+    .describe("Extra latency between clusters."),
+});
+
+const errorSpec = z.strictObject({
+  rate: z.number().min(0).max(1).describe("Probability that a served request answers `status`."),
+  status: z.int().min(100).max(599).prefault(500).describe("HTTP status of those answers."),
+});
+
+const call = z.strictObject({
+  to: httpUrlSchema().describe("URL called, e.g. http://auth.payments.svc.cluster.local/verify."),
+  method: z.string().regex(/^[A-Z]+$/).prefault("GET").describe("HTTP method."),
+  required: z.boolean().prefault(true).describe("Fail the incoming request with 502 when this call fails."),
+});
+
+const route = z.strictObject({
+  match: z
+    .strictObject({
+      method: z.string().regex(/^[A-Z]+$/).optional().describe("HTTP method; absent: any."),
+      path: z.string().startsWith("/").optional().describe("Request path; absent: any."),
+    })
+    .describe("Which requests this route is."),
+  latency: distributionSchema().optional().describe("Service time of this route. Default: the behaviour's latency."),
+  sideEffect: z.boolean().prefault(false).describe("Non-idempotent: executions beyond the first of one request count as duplicates."),
+  errors: errorSpec.optional().describe("Error behaviour of this route. Default: the behaviour's errors."),
+  calls: z.array(call).optional().describe("Downstream calls of this route. Default: the behaviour's calls."),
+});
+
+const behavior = z.strictObject({
+  select: selector.prefault({}).describe("Which pods behave this way; absent fields match everything."),
+  concurrency: z.int().min(1).prefault(32).describe("Requests a pod serves at once."),
+  queueLimit: z.int().min(0).prefault(512).describe("Requests that may wait (FIFO) beyond concurrency; more get 503."),
+  latency: distributionSchema().prefault({ dist: "exponential", mean: "1ms" }).describe("Service time when no route matches."),
+  routes: z.array(route).prefault([]).describe("Per-route service times, errors and calls; the first match wins."),
+  errors: errorSpec.prefault({ rate: 0 }).describe("Errors the app answers on its own."),
+  calls: z.array(call).prefault([]).describe("Downstream calls made while serving a request."),
+  callMode: z.enum(["sequential", "parallel"]).prefault("sequential").describe("`sequential`: one call after another; `parallel`: all at once."),
+});
+
+const ratePoint = z.strictObject({
+  at: durationSchema().describe("When this point starts."),
+  rate: rateSchema().optional().describe("Rate from `at` on (a step)."),
+  rampTo: rateSchema().optional().describe("Ramp linearly to this rate..."),
+  over: durationSchema().optional().describe("...over this long."),
+}).superRefine((p, ctx) => {
+  if (p.rampTo === undefined && p.over !== undefined) ctx.addIssue({ code: "custom", path: ["over"], message: "over belongs to a ramp; add rampTo" });
+  if (p.rampTo !== undefined && p.over === undefined) ctx.addIssue({ code: "custom", path: ["rampTo"], message: "a ramp needs over: how long it takes" });
+  if (p.rate === undefined && p.rampTo === undefined) ctx.addIssue({ code: "custom", message: "a schedule point needs rate or rampTo", params: { expected: "{at, rate} or {at, rampTo, over}" } });
+});
+
+const rateSchedule = z
+  .array(ratePoint)
+  .min(1)
+  .superRefine((points, ctx) => {
+    points.forEach((p, i) => {
+      const next = points[i + 1];
+      if (next === undefined) return;
+      if (next.at <= p.at) ctx.addIssue({ code: "custom", path: [i + 1, "at"], message: "schedule points must be in time order, each later than the one before" });
+      else if (p.over !== undefined && p.at + p.over > next.at) {
+        ctx.addIssue({ code: "custom", path: [i, "over"], message: "this ramp runs past the next schedule point; shorten it or move the next point" });
+      }
+    });
+  });
+
+const arrivals = z.union(
+  [
+    z.enum(["poisson", "constant"]),
+    z.strictObject({
+      closedLoop: z
+        .strictObject({
+          users: z.int().min(1).describe("Concurrent users, each waiting for its response before thinking again."),
+          thinkTime: distributionSchema().describe("Pause between a response and the user's next request."),
+        })
+        .describe("A closed loop: a fixed number of users, each sending its next request a think time after the last response."),
+    }),
+  ],
+  { error: "expected poisson, constant or {closedLoop: {users, thinkTime}}" },
+);
+
+const traffic = z.strictObject({
+  name: z.string().min(1).describe("Name, used by expectations (`where: {traffic: ...}`) and reports."),
+  from: z
+    .strictObject({
+      cluster: z.string().min(1).optional().describe("Client cluster. Default: the first cluster."),
+      namespace: z.string().min(1).describe("Client namespace."),
+      deployment: z.string().min(1).describe("Client deployment; its pods send the requests."),
+    })
+    .describe("The client workload."),
+  to: httpUrlSchema().describe("Target URL: http://<service>.<namespace>.svc.cluster.local[:port]."),
+  arrivals: arrivals.prefault("poisson").describe("`poisson`, `constant`, or `{closedLoop: {users, thinkTime}}`."),
+  rate: z
+    .union([rateSchema(), rateSchedule], { error: "expected a rate such as 1500/s or a schedule [{at: 0s, rate: 1000/s}, ...]" })
+    .optional()
+    .describe("Open-loop arrival rate: `1500/s`, or a schedule `[{at: 0s, rate: 1000/s}, {at: 5m, rampTo: 3000/s, over: 1m}]`. Required unless closedLoop."),
+  requests: z
+    .array(
+      z.strictObject({
+        method: z.string().regex(/^[A-Z]+$/).prefault("GET").describe("HTTP method."),
+        path: z.string().startsWith("/").optional().describe("Request path. Default: the path of `to`, else `/`."),
+        weight: z.number().positive().prefault(1).describe("Relative share of this request kind."),
+        bodyBytes: z.int().min(0).prefault(0).describe("Request body size."),
+      }),
+    )
+    .min(1)
+    .optional()
+    .describe("The request mix. Default: one GET to the path of `to`."),
+}).superRefine((t, ctx) => {
+  const closed = typeof t.arrivals === "object";
+  if (closed && t.rate !== undefined) ctx.addIssue({ code: "custom", path: ["rate"], message: "a closedLoop workload has no rate: its users set the pace" });
+  if (!closed && t.rate === undefined) ctx.addIssue({ code: "custom", message: `missing required key "rate" (${t.arrivals} arrivals need a rate)`, params: { expected: "a rate such as 1500/s or a schedule" } });
+});
+
+const faultActions = {
+  killPods: z.strictObject({ select: selector.describe("Which pods."), count: z.int().min(1).prefault(1).describe("Pods killed.") }).describe("Kill pods (the Deployment recreates them)."),
+  scale: z.strictObject({ select: selector.describe("Which deployments."), replicas: z.int().min(0).describe("New replica count.") }).describe("Scale deployments."),
+  degrade: z
+    .strictObject({
+      select: selector.describe("Which pods."),
+      errorRate: z.number().min(0).max(1).optional().describe("Error probability while degraded."),
+      latencyFactor: z.number().positive().optional().describe("Service times multiplied by this."),
+      capacityFactor: z.number().positive().max(1).optional().describe("Concurrency multiplied by this."),
+    })
+    .describe("Make pods slower, flakier or smaller."),
+  readinessFail: z.strictObject({ select: selector.describe("Which pods.") }).describe("Readiness probes fail."),
+  latency: z.strictObject({ between: clusterPair.describe("The two clusters."), add: durationSchema().describe("Extra one-way latency.") }).describe("Add latency between two clusters."),
+  partition: z.strictObject({ between: clusterPair.describe("The two clusters.") }).describe("Cut the network between two clusters."),
+  controlPlaneDown: z.strictObject({ cluster: z.string().min(1).describe("The cluster.") }).describe("The cluster's control plane stops: proxies keep their last configuration."),
+  clusterLoss: z.strictObject({ cluster: z.string().min(1).describe("The cluster.") }).describe("Pods, gateway and control plane of the cluster are gone."),
+} satisfies Record<(typeof FAULT_KINDS)[number], z.ZodType>;
+
+const fault = z
+  .strictObject({
+    at: durationSchema().describe("When the fault starts."),
+    until: durationSchema().optional().describe("When it heals; absent: permanent."),
+    ...Object.fromEntries(Object.entries(faultActions).map(([k, s]) => [k, s.optional()])),
+  } as { at: ReturnType<typeof durationSchema>; until: z.ZodOptional<ReturnType<typeof durationSchema>> } & {
+    [K in keyof typeof faultActions]: z.ZodOptional<(typeof faultActions)[K]>;
+  })
+  .superRefine((f, ctx) => {
+    const kinds = FAULT_KINDS.filter((k) => f[k] !== undefined);
+    if (kinds.length !== 1) {
+      const message = kinds.length === 0 ? "a fault needs a kind" : `a fault has one kind; this one has ${kinds.join(" and ")}`;
+      ctx.addIssue({ code: "custom", message, params: { expected: `one of ${FAULT_KINDS.join(", ")}` } });
+    }
+    if (f.until !== undefined && f.until <= f.at) ctx.addIssue({ code: "custom", path: ["until"], message: "until must be later than at" });
+  });
+
+const BOUNDS = ["equals", "atMost", "atLeast", "between"] as const;
+const EXPECT_KINDS = ["metric", "reached", "invariant", "failover"] as const;
+
+const expectation = z
+  .strictObject({
+    name: z.string().min(1).describe("What this expectation says, in words."),
+    metric: z.enum(METRICS).optional().describe("The measured quantity."),
+    where: z
+      .strictObject({
+        traffic: z.string().min(1).optional().describe("A traffic entry's name."),
+        route: z.string().min(1).optional().describe("`GET /verify` (method and path) or a route name."),
+        client: z.string().min(1).optional().describe("Client workload `cluster/namespace/deployment`."),
+        service: z.string().min(1).optional().describe("Destination service as addressed."),
+        server: z.string().min(1).optional().describe("Server workload `cluster/namespace/deployment`."),
+      })
+      .prefault({})
+      .describe("Which requests to measure; absent fields match everything."),
+    window: z.tuple([durationSchema(), durationSchema()]).optional().describe("[from, to]. Default: [warmup, duration]."),
+    equals: z.number().optional().describe("Bound: the measured value equals this."),
+    atMost: z.number().optional().describe("Bound: the measured value is at most this."),
+    atLeast: z.number().optional().describe("Bound: the measured value is at least this."),
+    between: z.tuple([z.number(), z.number()]).optional().describe("Bound: the measured value lies in [low, high] (inclusive)."),
+    reached: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(\/[a-z0-9-]+)?$/, { error: "expected a trace kind with an optional reason, e.g. retry.skipped/budget-exhausted" })
+      .optional()
+      .describe("A coverage mark `kind/reason` that must be reached (default bound: atLeast 1)."),
+    invariant: z.string().min(1).optional().describe("An online invariant that must hold throughout."),
+    failover: z.record(z.string(), z.unknown()).optional().describe("A failover timing expectation (accepted; evaluated in a later version)."),
+  })
+  .superRefine((e, ctx) => checkExpectationShape(e, ctx));
+
+function checkExpectationShape(e: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const kinds = EXPECT_KINDS.filter((k) => e[k] !== undefined);
+  const bounds = BOUNDS.filter((k) => e[k] !== undefined);
+  if (kinds.length !== 1) {
+    const message = kinds.length === 0 ? "an expectation needs something to check" : `an expectation checks one thing; this one has ${kinds.join(" and ")}`;
+    ctx.addIssue({ code: "custom", message, params: { expected: "one of metric, reached, invariant, failover" } });
+    return;
+  }
+  if (bounds.length > 1) ctx.addIssue({ code: "custom", path: [bounds[1] as string], message: `give one bound, not ${bounds.join(" and ")}` });
+  const kind = kinds[0];
+  if (kind === "metric" && bounds.length === 0) {
+    ctx.addIssue({ code: "custom", message: "a metric expectation needs a bound", params: { expected: BOUNDS.join(", ") } });
+  }
+  if (kind !== "metric") {
+    const extra = (["where", "window"] as const).find((k) => e[k] !== undefined && !(k === "where" && Object.keys(e[k] as object).length === 0));
+    if (extra !== undefined) ctx.addIssue({ code: "custom", path: [extra], message: `${extra} applies only to metric expectations` });
+  }
+  if ((kind === "invariant" || kind === "failover") && bounds.length > 0) {
+    ctx.addIssue({ code: "custom", path: [bounds[0] as string], message: `${kind} expectations take no bound` });
+  }
+}
+
+const report = z.strictObject({
+  timeline: durationSchema().prefault("1s").describe("Bucket width of time series."),
+  charts: z.array(z.enum(CHARTS)).prefault(["rps", "successRate", "latency", "retries"]).describe("Charts in the report."),
+});
+
+export const ScenarioSchema = z
+  .strictObject({
+    name: slug("the scenario name").describe("Scenario name (a slug)."),
+    description: z.string().prefault("").describe("What this scenario shows, in a sentence or two."),
+    seed: z.union([z.int(), z.string().min(1)], { error: "expected a whole number or a string" }).describe("Seed of every random stream; `--seed` overrides."),
+    duration: durationSchema().describe("Simulated time."),
+    warmup: durationSchema().prefault("0s").describe("Excluded from expectation and report windows unless a window names it."),
+    params: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]))
+      .prefault({})
+      .describe("Values referenced as `${name}` anywhere below; `--set name=value` overrides."),
+    clusters: z.array(cluster).min(1).describe("The clusters and their Kubernetes objects."),
+    mesh: mesh.prefault({}).describe("What `linkerd install` settles."),
+    links: z.array(z.record(z.string(), z.unknown())).prefault([]).describe("Multicluster links `{from, to}` (accepted; simulated in a later version)."),
+    network: network.prefault({}).describe("Network latencies."),
+    behavior: z.array(behavior).prefault([]).describe("What the apps do; pods no entry selects use the defaults."),
+    traffic: z.array(traffic).prefault([]).describe("Load generators."),
+    faults: z.array(fault).prefault([]).describe("Faults: `{at, until?, <kind>: {...}}`."),
+    expect: z.array(expectation).prefault([]).describe("Assertions checked after the run."),
+    report: report.prefault({}).describe("Report settings."),
+  })
+  .superRefine((s, ctx) => {
+    if (s.duration === 0) ctx.addIssue({ code: "custom", path: ["duration"], message: "duration must be longer than 0s" });
+    if (s.warmup >= s.duration && s.duration > 0) ctx.addIssue({ code: "custom", path: ["warmup"], message: "warmup must be shorter than duration" });
+    if (s.report.timeline === 0) ctx.addIssue({ code: "custom", path: ["report", "timeline"], message: "timeline must be longer than 0s" });
+  });
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type ParsedScenario = z.output<typeof ScenarioSchema>;
+export type ParsedCluster = ParsedScenario["clusters"][number];
+export type ParsedBehavior = ParsedScenario["behavior"][number];
+export type ParsedTraffic = ParsedScenario["traffic"][number];
+export type ParsedFault = ParsedScenario["faults"][number];
+export type ParsedExpectation = ParsedScenario["expect"][number];
+export type ServiceShorthand = ParsedCluster["services"][number];
+
+/** The scenario format as JSON Schema (draft 2020-12), for editors; describes what users write. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ScenarioSchema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
+  return { ...schema, title: "meshsim scenario" };
+}
+
+// ── Introspection, for "did you mean" and the generated format documentation ──
+
+/** The parts of a zod definition this file reads. */
+export interface SchemaDef {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  items?: z.ZodType[];
+  valueType?: z.ZodType;
+  entries?: Record<string, string | number>;
+  defaultValue?: unknown;
+}
+
+export function schemaDef(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+const WRAPPERS: ReadonlySet<string> = new Set(["optional", "nullable", "default", "prefault", "readonly", "catch", "nonoptional"]);
+
+/** The schemas a value may actually be checked against: wrappers and transforms peeled, unions split. */
+export function unwrapSchema(schema: z.ZodType): z.ZodType[] {
+  const def = schemaDef(schema);
+  if (WRAPPERS.has(def.type) && def.innerType !== undefined) return unwrapSchema(def.innerType);
+  if (def.type === "pipe" && def.in !== undefined) return unwrapSchema(def.in);
+  if (def.type === "union" && def.options !== undefined) return def.options.flatMap(unwrapSchema);
+  return [schema];
+}
+
+function childSchemas(schema: z.ZodType, segment: string | number): z.ZodType[] {
+  return unwrapSchema(schema).flatMap((s) => {
+    const def = schemaDef(s);
+    if (def.type === "object") return def.shape?.[String(segment)] ?? [];
+    if (def.type === "array" && typeof segment === "number") return def.element ?? [];
+    if (def.type === "tuple" && typeof segment === "number") return def.items?.[segment] ?? [];
+    if (def.type === "record") return def.valueType ?? [];
+    return [];
+  });
+}
+
+/** The keys a strict mapping at `path` accepts (empty when `path` is not a strict mapping). */
+export function keysAllowedAt(path: ReadonlyArray<string | number>, root: z.ZodType = ScenarioSchema): string[] {
+  let here: z.ZodType[] = [root];
+  for (const segment of path) here = here.flatMap((s) => childSchemas(s, segment));
+  const keys = here.flatMap(unwrapSchema).flatMap((s) => {
+    const def = schemaDef(s);
+    return def.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
+  });
+  return [...new Set(keys)];
+}

@@ -1,0 +1,78 @@
+// `meshsim explain`: the normalised scenario as plain data, every default filled in, in the
+// scenario's own vocabulary — so complete that it loads back into the same world.
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { describeObject } from "../../src/k8s/object.js";
+import type { WorldSpec } from "../../src/mesh/spec.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { filesBelow, memoryReader, positionOf } from "./memory-reader.js";
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/scenario/payments");
+
+function loadOk(file: string, files: Record<string, string>) {
+  const r = loadScenario(file, memoryReader(files));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 1));
+  return r;
+}
+
+/** The world without object identities (positions differ between the two loads by design). */
+function comparable(w: WorldSpec) {
+  return { ...w, clusters: w.clusters.map((c) => ({ ...c, objects: c.objects.map((o) => [describeObject(o), o.raw]) })) };
+}
+
+describe("explain", () => {
+  it("fills every default of a minimal scenario, durations and rates as text", () => {
+    const yaml = "name: tiny\nseed: 3\nduration: 1m\nclusters: [{name: c, services: [{name: a}]}]\nbehavior: [{select: {deployment: a}}]\n";
+    const { explain } = loadOk("/t/tiny.yaml", { "/t/tiny.yaml": yaml });
+    const { line, col } = positionOf(yaml, "{name: a}");
+    const at = `tiny.yaml:${line}:${col}`;
+    expect(explain).toEqual({
+      name: "tiny",
+      description: "",
+      seed: "3",
+      duration: "1m",
+      warmup: "0s",
+      params: {},
+      clusters: [{ name: "c", trustAnchor: "root", domain: "cluster.local", loaded: [`Namespace default (${at})`, `Deployment default/a (${at})`, `Service default/a (${at})`] }],
+      mesh: {
+        trustAnchor: "root",
+        proxy: { latency: { dist: "constant", value: "150us" } },
+        controlPlane: { propagationDelay: { dist: "uniform", min: "50ms", max: "300ms" } },
+        failover: { mode: "readiness" },
+      },
+      links: [],
+      network: { podToPod: { dist: "lognormal", median: "200us", p99: "1ms" }, between: [] },
+      behavior: [
+        {
+          select: { deployment: "a" },
+          concurrency: 32,
+          queueLimit: 512,
+          latency: { dist: "exponential", mean: "1ms" },
+          routes: [],
+          errors: { rate: 0, status: 500 },
+          calls: [],
+          callMode: "sequential",
+        },
+      ],
+      traffic: [],
+      faults: [],
+      expect: [],
+      report: { timeline: "1s", charts: ["rps", "successRate", "latency", "retries"] },
+    });
+  });
+
+  it("loads back into the same world (objects written inline)", () => {
+    const files = filesBelow(FIXTURE);
+    const first = loadOk(join(FIXTURE, "scenario.yaml"), files);
+    const clusters = (first.explain["clusters"] as Array<Record<string, unknown>>).map(({ loaded: _loaded, ...c }, i) => ({
+      ...c,
+      objects: first.spec.clusters[i]?.objects.map((o) => o.raw),
+    }));
+    const again = loadOk("/r/explained.yaml", { "/r/explained.yaml": stringify({ ...first.explain, clusters }) });
+    expect(comparable(again.spec)).toEqual(comparable(first.spec));
+    expect(again.explain).toEqual({ ...first.explain, clusters: expect.any(Array) });
+  });
+});
