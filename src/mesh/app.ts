@@ -1,0 +1,213 @@
+// The application container of a pod: a fixed number of concurrency slots, a bounded FIFO queue in
+// front of them, a service time per route, injected errors, downstream calls made while serving,
+// and side effects whose repeats are counted as duplicates. Kubelet probes queue here too, so a
+// saturated container fails its readiness probe as a real one would.
+
+import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
+import type { Rng } from "../sim/rng.js";
+import type { BehaviorRoute, BehaviorSpec, CallSpec, ErrorSpec } from "./spec.js";
+import type { HttpRequest, HttpResponse, Respond } from "./http.js";
+
+/** What the app needs from the world around it. */
+export interface AppHost {
+  /** Run `fn` after `delayUs` on behalf of this pod (dropped if the pod dies). */
+  after(delayUs: number, fn: () => void): void;
+  /** Send a downstream request through this pod's outbound path. */
+  call(spec: CallSpec, parent: HttpRequest, respond: Respond): void;
+  /** A side-effecting route finished successfully for the origin: count it, and duplicates. */
+  sideEffect(route: string, request: HttpRequest): void;
+  /** Utilisation bookkeeping: `delta` slots became busy (+) or free (−). */
+  busy(delta: number): void;
+  /** A request was refused because the queue was full. */
+  rejected(request: HttpRequest): void;
+}
+
+/** Health and capacity changes applied by faults. */
+export interface Degradation {
+  errorRate?: number;
+  latencyFactor?: number;
+  capacityFactor?: number;
+}
+
+interface CompiledRoute {
+  spec: BehaviorRoute;
+  latency: Distribution | undefined;
+  name: string;
+}
+
+interface Work {
+  request: HttpRequest;
+  respond: Respond;
+  /** Kubelet probes skip routes, calls and errors, and only take a slot for the default service time. */
+  probe: boolean;
+  done: boolean;
+}
+
+export class App {
+  private readonly latency: Distribution;
+  private readonly routes: CompiledRoute[];
+  private readonly queue: Work[] = [];
+  private queueHead = 0;
+  private busySlots = 0;
+  private readonly inFlight = new Set<Work>();
+  private degradation: Degradation = {};
+
+  constructor(
+    private readonly behavior: BehaviorSpec,
+    private readonly host: AppHost,
+    private readonly rng: Rng,
+  ) {
+    this.latency = makeDistribution(behavior.latency);
+    this.routes = behavior.routes.map((r) => ({
+      spec: r,
+      latency: r.latency === undefined ? undefined : makeDistribution(r.latency),
+      name: `${r.match.method ?? "*"} ${r.match.path ?? "*"}`,
+    }));
+  }
+
+  /** Slots available now: concurrency scaled by the capacity factor, at least one. */
+  get slots(): number {
+    const factor = this.degradation.capacityFactor ?? 1;
+    return Math.max(1, Math.round(this.behavior.concurrency * factor));
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  degrade(d: Degradation): void {
+    this.degradation = d;
+    this.startQueued();
+  }
+
+  /** A request reaches the container (after the inbound proxy). */
+  handle(request: HttpRequest, respond: Respond, probe = false): void {
+    const work: Work = { request, respond, probe, done: false };
+    if (this.busySlots < this.slots) {
+      this.start(work);
+    } else if (this.queued < this.behavior.queueLimit) {
+      this.queue.push(work);
+    } else {
+      this.host.rejected(request);
+      respond({ status: 503, from: "app-queue-full" });
+    }
+  }
+
+  /** The pod died: every request it held ends with `response` (a reset); nothing more is answered. */
+  abandonAll(response: HttpResponse): void {
+    const held = [...this.inFlight, ...this.queue.slice(this.queueHead)];
+    this.inFlight.clear();
+    this.queue.length = 0;
+    this.queueHead = 0;
+    if (this.busySlots > 0) this.host.busy(-this.busySlots);
+    this.busySlots = 0;
+    for (const w of held) {
+      w.done = true;
+      w.respond(response);
+    }
+  }
+
+  private start(work: Work): void {
+    this.busySlots += 1;
+    this.host.busy(1);
+    this.inFlight.add(work);
+    const route = work.probe ? undefined : this.routeFor(work.request);
+    const serviceUs = Math.round(sampleUs(route?.latency ?? this.latency, this.rng) * (this.degradation.latencyFactor ?? 1));
+    const calls = work.probe ? [] : (route?.spec.calls ?? this.behavior.calls);
+    this.runCalls(work, calls, (callsOk) => {
+      this.host.after(serviceUs, () => this.finish(work, route, callsOk));
+    });
+  }
+
+  private runCalls(work: Work, calls: CallSpec[], then: (ok: boolean) => void): void {
+    if (calls.length === 0) return then(true);
+    if (this.behavior.callMode === "parallel") {
+      let left = calls.length;
+      let ok = true;
+      for (const c of calls) {
+        this.host.call(c, work.request, (res) => {
+          if (res.status >= 500 && c.required) ok = false;
+          left -= 1;
+          if (left === 0 && !work.done) then(ok);
+        });
+      }
+      return;
+    }
+    const next = (i: number): void => {
+      const c = calls[i];
+      if (c === undefined) return then(true);
+      this.host.call(c, work.request, (res) => {
+        if (work.done) return;
+        if (res.status >= 500 && c.required) then(false);
+        else next(i + 1);
+      });
+    };
+    next(0);
+  }
+
+  private finish(work: Work, route: CompiledRoute | undefined, callsOk: boolean): void {
+    if (work.done) return;
+    work.done = true;
+    this.inFlight.delete(work);
+    this.busySlots -= 1;
+    this.host.busy(-1);
+    const response = this.responseFor(work, route, callsOk);
+    if (response.status < 400 && route?.spec.sideEffect === true) this.host.sideEffect(route.name, work.request);
+    work.respond(response);
+    this.startQueued();
+  }
+
+  private responseFor(work: Work, route: CompiledRoute | undefined, callsOk: boolean): HttpResponse {
+    if (work.probe) return { status: 200, from: "app" };
+    if (!callsOk) return { status: 502, from: "app-downstream-failed" };
+    const errors: ErrorSpec = route?.spec.errors ?? this.behavior.errors;
+    const rate = this.degradation.errorRate ?? errors.rate;
+    if (rate > 0 && this.rng.next() < rate) return { status: errors.status, from: "app-error" };
+    return { status: 200, from: "app" };
+  }
+
+  private startQueued(): void {
+    while (this.busySlots < this.slots && this.queueHead < this.queue.length) {
+      const work = this.queue[this.queueHead] as Work;
+      this.queueHead += 1;
+      this.start(work);
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private readonly routeCache = new Map<string, Map<string, CompiledRoute | null>>();
+
+  /** The first behaviour route matching the request, cached per path and method. */
+  private routeFor(request: HttpRequest): CompiledRoute | undefined {
+    let byMethod = this.routeCache.get(request.path);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.routeCache.set(request.path, byMethod);
+    }
+    let r = byMethod.get(request.method);
+    if (r === undefined) {
+      r = this.matchRoute(request) ?? null;
+      byMethod.set(request.method, r);
+    }
+    return r ?? undefined;
+  }
+
+  private matchRoute(request: HttpRequest): CompiledRoute | undefined {
+    const path = request.path.split("?")[0] as string;
+    for (const r of this.routes) {
+      const m = r.spec.match;
+      if (m.method !== undefined && m.method.toUpperCase() !== request.method) continue;
+      if (m.path !== undefined && !pathMatches(m.path, path)) continue;
+      return r;
+    }
+    return undefined;
+  }
+}
+
+/** Behaviour route paths: exact, or a prefix when written with a trailing `*` (`/api/*`). */
+function pathMatches(pattern: string, path: string): boolean {
+  return pattern.endsWith("*") ? path.startsWith(pattern.slice(0, -1)) : pattern === path;
+}

@@ -1,0 +1,206 @@
+// One concrete backend (a Service) inside one client proxy: the endpoints the destination
+// controller last sent, each with its PeakEWMA load and (on the policy stack) its failure-accrual
+// breaker, the per-backend queue with fail-fast in front of them, and P2C to pick an endpoint.
+// Every decision is the policy library's; this file only keeps time and state.
+
+import { BackendQueue, type BackendQueueStep, OUTBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
+import type { FailureAccrualConfig } from "../policy/config.js";
+import { FailureAccrual } from "../policy/failure-accrual.js";
+import { pickP2c } from "../policy/p2c.js";
+import { DEFAULT_PEAK_EWMA, PeakEwma } from "../policy/peak-ewma.js";
+import type { ProxyErrorKind } from "../policy/request-timeouts.js";
+import { Priority } from "../sim/priority.js";
+import type { Rng } from "../sim/rng.js";
+import type { MeshContext } from "./context.js";
+import type { Pod } from "./pod.js";
+
+/** Reconnect backoff after a failed connect: the endpoint leaves the ready set for this long. */
+const RECONNECT_BACKOFF_MIN_US = 100_000;
+const RECONNECT_BACKOFF_MAX_US = 500_000;
+
+export class Endpoint {
+  readonly ewma: PeakEwma;
+  reconnectUntilUs = 0;
+  constructor(
+    readonly pod: Pod,
+    private readonly ctx: MeshContext,
+    readonly accrual: FailureAccrual | undefined,
+  ) {
+    this.ewma = new PeakEwma(DEFAULT_PEAK_EWMA, ctx.sim.nowUs);
+  }
+  get ready(): boolean {
+    return this.ctx.sim.nowUs >= this.reconnectUntilUs && (this.accrual === undefined || this.accrual.isReady());
+  }
+  load(nowUs: number): number {
+    return this.ewma.load(nowUs);
+  }
+}
+
+/** A request waiting for, or sent to, an endpoint of this backend. */
+export interface BackendRequest {
+  /** The client gave up while it waited; the queue still spends one dispatch on it, sending nothing. */
+  readonly cancelled: boolean;
+  /** Send to the chosen endpoint; the caller reports back through `complete`. */
+  send(endpoint: Endpoint): void;
+  /** The backend could not serve it: load shed at the queue, or fail-fast while queued. */
+  fail(error: ProxyErrorKind): void;
+}
+
+export class Balancer {
+  private endpoints: Endpoint[] = [];
+  private readonly waiting: BackendRequest[] = [];
+  private readonly queue = new BackendQueue(OUTBOUND_QUEUE_DEFAULTS, false);
+  private failFastTimer: number | undefined;
+  private reportedReady = false;
+  private readonly rng: Rng;
+  private readonly accrualRng: Rng;
+
+  constructor(
+    readonly label: string,
+    private readonly ctx: MeshContext,
+    private accrualConfig: FailureAccrualConfig | undefined,
+  ) {
+    this.rng = ctx.rng(`balancer/${label}`);
+    this.accrualRng = ctx.rng(`accrual/${label}`);
+  }
+
+  /** What distribution and the route's LoadShed see: not in fail-fast and not full. */
+  isReady(): boolean {
+    return this.queue.isReady();
+  }
+
+  get endpointCount(): number {
+    return this.endpoints.length;
+  }
+
+  /** The destination controller delivered a new endpoint set. Known endpoints keep their state. */
+  setEndpoints(pods: readonly Pod[]): void {
+    const known = new Map(this.endpoints.map((e) => [e.pod, e]));
+    this.endpoints = pods.map((p) => known.get(p) ?? this.newEndpoint(p));
+    this.refresh();
+  }
+
+  /** Failure accrual changed with the Service's annotations (or the stack switched). */
+  setAccrual(config: FailureAccrualConfig | undefined): void {
+    if (config === this.accrualConfig) return;
+    this.accrualConfig = config;
+    this.endpoints = this.endpoints.map((e) => this.newEndpoint(e.pod));
+    this.refresh();
+  }
+
+  submit(request: BackendRequest): void {
+    this.apply(this.queue.enqueue(this.ctx.sim.nowUs), request);
+  }
+
+  /** The endpoint answered (or failed) a request sent at `sentAtUs`. */
+  complete(endpoint: Endpoint, sentAtUs: number, failure: boolean, connectFailed: boolean): void {
+    const now = this.ctx.sim.nowUs;
+    endpoint.ewma.complete(sentAtUs, now);
+    if (connectFailed) {
+      const span = RECONNECT_BACKOFF_MAX_US - RECONNECT_BACKOFF_MIN_US;
+      endpoint.reconnectUntilUs = now + RECONNECT_BACKOFF_MIN_US + Math.floor(this.rng.next() * span);
+      this.ctx.sim.scheduleAt(endpoint.reconnectUntilUs, () => this.refresh(), undefined, Priority.Timeout);
+    }
+    if (endpoint.accrual !== undefined) {
+      const step = endpoint.accrual.onResponse(failure, now);
+      this.onAccrualStep(endpoint, step.actions, step.reason);
+    }
+    this.refresh();
+  }
+
+  private newEndpoint(pod: Pod): Endpoint {
+    return new Endpoint(pod, this.ctx, this.accrualConfig === undefined ? undefined : new FailureAccrual(this.accrualConfig, this.accrualRng));
+  }
+
+  private onAccrualStep(endpoint: Endpoint, actions: ReadonlyArray<{ kind: string; atUs?: number }>, reason: string): void {
+    for (const a of actions) {
+      if (a.kind === "arm-timer" && a.atUs !== undefined) {
+        this.ctx.sim.scheduleAt(a.atUs, () => {
+          const step = endpoint.accrual?.onTimer(this.ctx.sim.nowUs);
+          if (step !== undefined) this.onAccrualStep(endpoint, step.actions, step.reason);
+          this.refresh();
+        }, undefined, Priority.Timeout);
+      } else if (a.kind !== "arm-timer") {
+        this.ctx.emit(`breaker.${a.kind}`, { backend: this.label, endpoint: endpoint.pod.name, reason });
+      }
+    }
+  }
+
+  /** Tell the queue when the pool's readiness changed; it may dispatch or start failing fast. */
+  private refresh(): void {
+    const ready = this.endpoints.some((e) => e.ready);
+    if (ready === this.reportedReady && !(ready && this.waiting.length > 0)) return;
+    this.reportedReady = ready;
+    this.apply(this.queue.onPoolReadyChanged(ready, this.ctx.sim.nowUs), undefined);
+  }
+
+  private apply(step: BackendQueueStep, arriving: BackendRequest | undefined): void {
+    let current: BackendQueueStep | undefined = step;
+    let arrivingRequest = arriving;
+    while (current !== undefined) {
+      let dispatched = false;
+      for (const action of current.actions) {
+        switch (action.kind) {
+          case "reject":
+            this.ctx.emit("queue.load-shed", { backend: this.label, reason: current.reason });
+            arrivingRequest?.fail("load-shed");
+            break;
+          case "enqueue":
+            if (arrivingRequest !== undefined) this.waiting.push(arrivingRequest);
+            arrivingRequest = undefined;
+            break;
+          case "dispatch-head":
+            this.dispatchHead();
+            dispatched = true;
+            break;
+          case "fail-queued":
+            this.ctx.emit("queue.fail-fast", { backend: this.label, failed: action.count, reason: current.reason });
+            for (const r of this.waiting.splice(0, action.count)) r.fail("fail-fast");
+            break;
+          case "arm-timer":
+            this.armFailFast(action.atUs);
+            break;
+          case "cancel-timer":
+            this.cancelFailFast();
+            break;
+          case "gate-shut":
+          case "gate-opened":
+            this.ctx.emit(`queue.${action.kind}`, { backend: this.label, reason: current.reason });
+            break;
+        }
+      }
+      if (!dispatched) return;
+      const ready = this.endpoints.some((e) => e.ready);
+      this.reportedReady = ready;
+      current = this.waiting.length > 0 || !ready ? this.queue.onPoolReadyChanged(ready, this.ctx.sim.nowUs) : undefined;
+    }
+  }
+
+  private dispatchHead(): void {
+    const request = this.waiting.shift();
+    if (request === undefined || request.cancelled) return;
+    const now = this.ctx.sim.nowUs;
+    const pick = pickP2c(this.endpoints, this.rng, now);
+    if (pick.kind === "none") {
+      // The queue only dispatches while the pool is ready; keep the request at the head.
+      this.waiting.unshift(request);
+      return;
+    }
+    pick.endpoint.accrual?.admit();
+    pick.endpoint.ewma.start(now);
+    request.send(pick.endpoint);
+  }
+
+  private armFailFast(atUs: number): void {
+    this.cancelFailFast();
+    this.failFastTimer = this.ctx.sim.scheduleAt(atUs, () => {
+      this.failFastTimer = undefined;
+      this.apply(this.queue.onFailFastTimer(this.ctx.sim.nowUs), undefined);
+    }, undefined, Priority.Timeout);
+  }
+
+  private cancelFailFast(): void {
+    if (this.failFastTimer !== undefined) this.ctx.sim.cancel(this.failFastTimer);
+    this.failFastTimer = undefined;
+  }
+}

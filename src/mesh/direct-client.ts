@@ -1,0 +1,45 @@
+// How an unmeshed pod calls a Service: kube-proxy picks a ready endpoint at random; there are no
+// retries, no timeouts, no load awareness and no mTLS.
+
+import { randomIndex } from "../policy/random.js";
+import type { Rng } from "../sim/rng.js";
+import type { HttpRequest, Respond } from "./http.js";
+import { splitAuthority } from "./http.js";
+import type { Client, Pod } from "./pod.js";
+import type { DirectWorld } from "./world-api.js";
+
+export class DirectClient implements Client {
+  private readonly rng: Rng;
+
+  constructor(private readonly pod: Pod, private readonly world: DirectWorld) {
+    this.rng = world.rng(`kube-proxy/${pod.cluster}/${pod.namespace}/${pod.name}`);
+  }
+
+  send(request: HttpRequest, respond: Respond, traffic: string | undefined): void {
+    const startUs = this.world.sim.nowUs;
+    const { host, port } = splitAuthority(request.authority);
+    const service = this.world.resolveService(this.pod, host, port);
+    const labels = {
+      client: this.pod.workload,
+      service: service === undefined ? host : service.name,
+      route: "[unmeshed]",
+      ...(traffic === undefined ? {} : { traffic }),
+    };
+    this.world.requestStarted(request);
+    const done: Respond = (res) => {
+      const now = this.world.sim.nowUs;
+      this.world.attempt(labels).record(startUs, now, res.status < 500, res.status);
+      this.world.request(labels).record(startUs, now, res.status < 500, res.status);
+      this.world.requestEnded(request);
+      respond(res);
+    };
+    const endpoints = service === undefined ? [] : this.world.readyEndpoints(this.pod.cluster, service.namespace, service.name);
+    if (endpoints.length === 0) {
+      // Nothing behind the ClusterIP: the connection is refused at once.
+      this.world.emit("request.failed", { route: labels.route, status: 502, reason: "no-endpoints" });
+      return done({ status: 502, error: "connect-error" });
+    }
+    const target = endpoints[randomIndex(this.rng, endpoints.length)] as Pod;
+    this.world.transmit(this.pod, target, request, done);
+  }
+}

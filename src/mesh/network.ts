@@ -1,0 +1,55 @@
+// The network between pods: a one-way latency per message (pod-to-pod within a cluster, plus the
+// configured latency between clusters), extra latency and partitions applied by faults.
+
+import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
+import type { Rng } from "../sim/rng.js";
+import type { NetworkSpec } from "./spec.js";
+
+/** Outbound connect timeout: a connection to an unreachable peer fails after this. */
+export const CONNECT_TIMEOUT_US = 1_000_000;
+
+const pairKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+export class Network {
+  private readonly podToPod: Distribution;
+  private readonly between = new Map<string, Distribution>();
+  private readonly partitions = new Map<string, number>();
+  private readonly extraUs = new Map<string, number>();
+
+  constructor(spec: NetworkSpec, private readonly rng: Rng) {
+    this.podToPod = makeDistribution(spec.podToPod);
+    for (const b of spec.between) this.between.set(pairKey(b.clusters[0], b.clusters[1]), makeDistribution(b.latency));
+  }
+
+  /** One-way latency of one message from a pod in `from` to a pod in `to`, µs. */
+  latencyUs(from: string, to: string): number {
+    let us = sampleUs(this.podToPod, this.rng);
+    if (from === to && this.extraUs.size === 0) return us;
+    if (from !== to) {
+      const key = pairKey(from, to);
+      const wan = this.between.get(key);
+      if (wan !== undefined) us += sampleUs(wan, this.rng);
+      us += this.extraUs.get(key) ?? 0;
+    } else {
+      us += this.extraUs.get(pairKey(from, from)) ?? 0;
+    }
+    return us;
+  }
+
+  /** Messages between the two clusters are dropped while partitioned. */
+  reachable(from: string, to: string): boolean {
+    if (this.partitions.size === 0) return true;
+    return (this.partitions.get(pairKey(from, to)) ?? 0) === 0;
+  }
+
+  /** Partitions nest: each `partition` needs its own `heal`. */
+  partition(a: string, b: string, on: boolean): void {
+    const key = pairKey(a, b);
+    this.partitions.set(key, Math.max(0, (this.partitions.get(key) ?? 0) + (on ? 1 : -1)));
+  }
+
+  addLatency(a: string, b: string, deltaUs: number): void {
+    const key = pairKey(a, b);
+    this.extraUs.set(key, Math.max(0, (this.extraUs.get(key) ?? 0) + deltaUs));
+  }
+}

@@ -1,0 +1,78 @@
+// A pod: an application container, an inbound and outbound proxy when meshed, a readiness state
+// the kubelet maintains, and an owner identity for its pending events (a dead pod's events are
+// dropped centrally by the kernel).
+
+import type { Owner } from "../sim/event-queue.js";
+import type { App } from "./app.js";
+import type { HttpRequest, Respond } from "./http.js";
+import type { ServerSeries } from "./metrics.js";
+
+/** The readiness probe of the pod's first container, Kubernetes defaults applied. */
+export interface ReadinessProbe {
+  initialDelayUs: number;
+  periodUs: number;
+  timeoutUs: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+/** What a Deployment stamps onto its pods. */
+export interface WorkloadTemplate {
+  cluster: string;
+  namespace: string;
+  deployment: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  meshed: boolean;
+  readinessProbe: ReadinessProbe | undefined;
+}
+
+/** How a pod sends a request: through its outbound proxy when meshed, straight to a pod otherwise. */
+export interface Client {
+  send(request: HttpRequest, respond: Respond, traffic: string | undefined): void;
+}
+
+export class Pod implements Owner {
+  alive = true;
+  ready: boolean;
+  /** Readiness probe counters (kubelet). */
+  probeSuccesses = 0;
+  probeFailures = 0;
+  /** Fault: the readiness endpoint answers failure. */
+  probeForcedFail = false;
+  readonly label: string;
+  app!: App;
+  client!: Client;
+  /** Metric series of this pod's inbound side, set when the pod is created. */
+  serverSeries!: ServerSeries;
+  /** `viz edges` rows this pod opened, by server pod. */
+  readonly edges = new Map<Pod, { requests: number }>();
+
+  constructor(
+    readonly template: WorkloadTemplate,
+    readonly name: string,
+    readonly startedUs: number,
+    initiallyReady: boolean,
+  ) {
+    this.ready = initiallyReady;
+    this.label = `pod/${template.cluster}/${template.namespace}/${name}`;
+  }
+
+  get cluster(): string {
+    return this.template.cluster;
+  }
+  get namespace(): string {
+    return this.template.namespace;
+  }
+  get meshed(): boolean {
+    return this.template.meshed;
+  }
+  /** `cluster/namespace/deployment`, the workload label metrics use. */
+  get workload(): string {
+    return `${this.template.cluster}/${this.template.namespace}/${this.template.deployment}`;
+  }
+  /** The mTLS identity, `sa.ns` as `viz edges` prints it. */
+  get identity(): string {
+    return `${this.template.serviceAccount}.${this.template.namespace}`;
+  }
+}

@@ -1,0 +1,170 @@
+// What the simulated world is built from: a scenario after loading and normalisation. Durations
+// are integer microseconds, rates are per second, distributions are kernel specs. Kubernetes
+// configuration stays as real objects (`K8sObject`); everything else is the simulator's own.
+
+import type { K8sObject } from "../k8s/object.js";
+import type { DistributionSpec } from "../sim/distributions.js";
+
+export interface WorldSpec {
+  name: string;
+  description: string;
+  seed: string;
+  durationUs: number;
+  /** Excluded from expectation and report windows unless a window names it. */
+  warmupUs: number;
+  clusters: ClusterSpec[];
+  mesh: MeshSettings;
+  network: NetworkSpec;
+  behavior: BehaviorSpec[];
+  traffic: TrafficSpec[];
+  faults: FaultSpec[];
+  expect: ExpectSpec[];
+  report: ReportSpec;
+}
+
+export interface ClusterSpec {
+  name: string;
+  /** Every object from `manifests:` and the `services:` shorthand, in file order. */
+  objects: K8sObject[];
+  /** Trust anchor id; clusters sharing one trust each other. Default: mesh.trustAnchor. */
+  trustAnchor: string;
+  /** Cluster DNS domain. Default `cluster.local`. */
+  domain: string;
+}
+
+export interface MeshSettings {
+  trustAnchor: string;
+  /** Overhead added by each proxy a request passes (outbound and inbound each count once). */
+  proxyLatency: DistributionSpec;
+  /** Delay from an object change to a proxy seeing it (sampled per proxy per update). */
+  propagationDelay: DistributionSpec;
+  failover: {
+    /** `readiness` = real linkerd-failover; `success-rate-ramp` = the guide's gradual, success-rate-driven alternative. */
+    mode: "readiness" | "success-rate-ramp";
+  };
+}
+
+export interface NetworkSpec {
+  /** One-way latency between two pods in the same cluster. */
+  podToPod: DistributionSpec;
+  /** One-way latency added between clusters, per unordered pair. */
+  between: Array<{ clusters: [string, string]; latency: DistributionSpec }>;
+}
+
+/** Which pods a behaviour, fault or expectation means; absent fields match everything. */
+export interface Selector {
+  cluster?: string;
+  namespace?: string;
+  deployment?: string;
+}
+
+export interface BehaviorSpec {
+  select: Selector;
+  /** Requests a pod serves at once. */
+  concurrency: number;
+  /** Requests that may wait FIFO beyond `concurrency`; more are refused with 503. */
+  queueLimit: number;
+  /** Service time when no route below matches. */
+  latency: DistributionSpec;
+  routes: BehaviorRoute[];
+  errors: ErrorSpec;
+  /** Downstream calls made while serving a request. */
+  calls: CallSpec[];
+  /** `sequential`: one call after another; `parallel`: all at once, respond when all are back. */
+  callMode: "sequential" | "parallel";
+}
+
+export interface BehaviorRoute {
+  match: { method?: string; path?: string };
+  latency?: DistributionSpec;
+  /** Non-idempotent: executions beyond the first of one logical request count as duplicates. */
+  sideEffect: boolean;
+  errors?: ErrorSpec;
+  calls?: CallSpec[];
+}
+
+export interface ErrorSpec {
+  /** Probability a served request answers `status`. */
+  rate: number;
+  status: number;
+}
+
+export interface CallSpec {
+  /** `http://auth.payments.svc.cluster.local:80/verify` style URL. */
+  to: string;
+  method: string;
+  /** Fail the incoming request with 502 when this call fails (default true). */
+  required: boolean;
+}
+
+export type ArrivalSpec =
+  | { kind: "poisson" }
+  | { kind: "constant" }
+  | { kind: "closed-loop"; users: number; thinkTime: DistributionSpec };
+
+/** Rate over time: steps and linear ramps; the first point is at 0. */
+export interface RatePoint {
+  atUs: number;
+  rateRps: number;
+  /** Ramp linearly from `rateRps` to this over `overUs`. */
+  rampToRps?: number;
+  overUs?: number;
+}
+
+export interface TrafficSpec {
+  name: string;
+  from: { cluster: string; namespace: string; deployment: string };
+  /** Target URL (scheme, authority with optional port). */
+  to: string;
+  arrivals: ArrivalSpec;
+  rate: RatePoint[];
+  requests: Array<{ method: string; path: string; weight: number; bodyBytes: number }>;
+}
+
+export type FaultAction =
+  | { kind: "killPods"; select: Selector; count: number }
+  | { kind: "scale"; select: Selector; replicas: number }
+  | { kind: "degrade"; select: Selector; errorRate?: number; latencyFactor?: number; capacityFactor?: number }
+  | { kind: "readinessFail"; select: Selector }
+  | { kind: "latency"; between: [string, string]; addUs: number }
+  | { kind: "partition"; between: [string, string] }
+  | { kind: "controlPlaneDown"; cluster: string }
+  | { kind: "clusterLoss"; cluster: string };
+
+export interface FaultSpec {
+  atUs: number;
+  /** Healed at this instant; absent ⇒ permanent. */
+  untilUs?: number;
+  action: FaultAction;
+}
+
+/** The quantities an expectation can measure. */
+export type Metric =
+  | "requests" | "rps" | "successRate" | "effectiveSuccessRate" | "actualSuccessRate"
+  | "latencyMean" | "latencyP50" | "latencyP95" | "latencyP99" | "actualLatencyP50" | "actualLatencyP95" | "actualLatencyP99"
+  | "attempts" | "retries" | "retryRatio" | "amplification" | "budgetExhausted" | "failFast" | "loadShed"
+  | "failed" | "duplicates" | "inFlight" | "utilization";
+
+export interface MetricFilter {
+  traffic?: string;
+  /** `GET /verify` (method and path) or a route name. */
+  route?: string;
+  /** Client workload `cluster/namespace/deployment`. */
+  client?: string;
+  /** Destination service name (as addressed). */
+  service?: string;
+  /** Server workload `cluster/namespace/deployment`. */
+  server?: string;
+}
+
+export type Bound = { equals: number } | { atMost: number } | { atLeast: number } | { between: [number, number] };
+
+export type ExpectSpec =
+  | { name: string; kind: "metric"; metric: Metric; where: MetricFilter; window: [number, number]; bound: Bound }
+  | { name: string; kind: "reached"; mark: string; bound: Bound }
+  | { name: string; kind: "invariant"; invariant: string };
+
+export interface ReportSpec {
+  timelineUs: number;
+  charts: string[];
+}

@@ -1,0 +1,113 @@
+// Traffic generators: open-loop arrivals (Poisson or evenly spaced) following a rate schedule of
+// steps and linear ramps, or closed-loop users who wait for each answer and think before the
+// next. Each request leaves from a running pod of the `from` deployment, through its client.
+
+import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
+import { Priority } from "../sim/priority.js";
+import type { Rng } from "../sim/rng.js";
+import type { MeshContext } from "./context.js";
+import { type HttpRequest, parseHttpUrl } from "./http.js";
+import type { Pod } from "./pod.js";
+import type { RatePoint, TrafficSpec } from "./spec.js";
+
+/** Rate at `atUs` from a schedule of steps and ramps (the last point at or before `atUs` rules). */
+export function rateAt(schedule: readonly RatePoint[], atUs: number): number {
+  let current: RatePoint | undefined;
+  for (const p of schedule) {
+    if (p.atUs <= atUs) current = p;
+    else break;
+  }
+  if (current === undefined) return 0;
+  if (current.rampToRps === undefined || current.overUs === undefined || current.overUs <= 0) return current.rateRps;
+  const progress = Math.min(1, (atUs - current.atUs) / current.overUs);
+  return current.rateRps + (current.rampToRps - current.rateRps) * progress;
+}
+
+export interface TrafficHost extends MeshContext {
+  /** Running pods of the traffic's source deployment. */
+  sourcePods(spec: TrafficSpec): readonly Pod[];
+  /** Unique id for a new end-user request. */
+  nextOriginId(): number;
+}
+
+export class TrafficGenerator {
+  private readonly rng: Rng;
+  private readonly maxRateRps: number;
+  private readonly authority: string;
+  private readonly totalWeight: number;
+  private readonly think: Distribution | undefined;
+
+  constructor(private readonly spec: TrafficSpec, private readonly host: TrafficHost, private readonly endUs: number) {
+    this.rng = host.rng(`traffic/${spec.name}`);
+    this.maxRateRps = Math.max(0, ...spec.rate.map((p) => Math.max(p.rateRps, p.rampToRps ?? 0)));
+    const url = parseHttpUrl(spec.to);
+    if (url === undefined) throw new Error(`traffic ${spec.name}: "${spec.to}" is not an http:// URL`);
+    this.authority = `${url.host}:${url.port}`;
+    this.totalWeight = spec.requests.reduce((a, r) => a + r.weight, 0);
+    this.think = spec.arrivals.kind === "closed-loop" ? makeDistribution(spec.arrivals.thinkTime) : undefined;
+  }
+
+  start(): void {
+    const a = this.spec.arrivals;
+    if (a.kind === "closed-loop") {
+      for (let u = 0; u < a.users; u++) this.host.sim.schedule(0, () => this.userLoop(), undefined, Priority.Arrival);
+    } else if (this.maxRateRps > 0) {
+      this.scheduleNext();
+    }
+  }
+
+  private scheduleNext(): void {
+    const delayUs =
+      this.spec.arrivals.kind === "poisson"
+        ? Math.max(1, Math.round((-1e6 / this.maxRateRps) * Math.log(1 - this.rng.next())))
+        : Math.max(1, Math.round(1e6 / Math.max(rateAt(this.spec.rate, this.host.sim.nowUs), this.maxRateRps / 1e6)));
+    if (this.host.sim.nowUs + delayUs >= this.endUs) return;
+    this.host.sim.schedule(delayUs, () => this.openArrival(), undefined, Priority.Arrival);
+  }
+
+  private openArrival(): void {
+    const now = this.host.sim.nowUs;
+    const rate = rateAt(this.spec.rate, now);
+    // Poisson arrivals follow the schedule by thinning a process at the peak rate.
+    const accept = this.spec.arrivals.kind === "poisson" ? this.rng.next() * this.maxRateRps < rate : rate > 0;
+    if (accept) this.issue(() => undefined);
+    this.scheduleNext();
+  }
+
+  private userLoop(): void {
+    if (this.host.sim.nowUs >= this.endUs) return;
+    this.issue(() => {
+      const thinkUs = this.think === undefined ? 0 : sampleUs(this.think, this.rng);
+      this.host.sim.schedule(thinkUs, () => this.userLoop(), undefined, Priority.Arrival);
+    });
+  }
+
+  private issue(then: () => void): void {
+    const pods = this.host.sourcePods(this.spec);
+    if (pods.length === 0) {
+      this.host.emit("traffic.no-source", { traffic: this.spec.name, reason: "no-running-pod" });
+      // A closed-loop user retries after a second rather than spinning.
+      this.host.sim.schedule(1_000_000, then, undefined, Priority.Arrival);
+      return;
+    }
+    const pod = pods[Math.min(pods.length - 1, Math.floor(this.rng.next() * pods.length))] as Pod;
+    const mix = this.pickRequest();
+    const request: HttpRequest = {
+      method: mix.method,
+      path: mix.path,
+      authority: this.authority,
+      bodyBytes: mix.bodyBytes,
+      origin: { id: this.host.nextOriginId(), traffic: this.spec.name },
+    };
+    pod.client.send(request, () => then(), this.spec.name);
+  }
+
+  private pickRequest(): TrafficSpec["requests"][number] {
+    let u = this.rng.next() * this.totalWeight;
+    for (const r of this.spec.requests) {
+      u -= r.weight;
+      if (u < 0) return r;
+    }
+    return this.spec.requests[this.spec.requests.length - 1] as TrafficSpec["requests"][number];
+  }
+}

@@ -1,0 +1,122 @@
+// The kubelet and the Deployment controller: pods are created and replaced, readiness probes run
+// against the container (and compete with traffic for it), and every readiness change reaches
+// the Endpoints controller.
+
+import { Priority } from "../sim/priority.js";
+import { App } from "./app.js";
+import type { Cluster, Deployment } from "./cluster.js";
+import { POD_START_US } from "./defaults.js";
+import type { HttpRequest } from "./http.js";
+import { Pod } from "./pod.js";
+import type { WorldInternals } from "./world.js";
+
+const PROBE_ORIGIN = { id: 0, traffic: "kubelet" };
+
+export class Workloads {
+  constructor(private readonly world: WorldInternals) {}
+
+  /** Create a pod of `d`; at t = 0 pods start running and ready (the scenario begins in steady state). */
+  createPod(cluster: Cluster, d: Deployment, initial: boolean): Pod {
+    const name = `${d.template.deployment}-${d.nextOrdinal}`;
+    d.nextOrdinal += 1;
+    const pod = new Pod(d.template, name, this.world.sim.nowUs, initial || d.template.readinessProbe === undefined);
+    pod.probeForcedFail = d.probeForcedFail;
+    pod.app = new App(d.behavior, this.world.appHost(pod), this.world.rng(`app/${pod.cluster}/${pod.namespace}/${name}`));
+    pod.app.degrade(d.degradation);
+    pod.client = this.world.clientFor(pod);
+    d.pods.push(pod);
+    this.world.server(pod).setConcurrency(pod.app.slots, this.world.sim.nowUs);
+    if (d.template.readinessProbe !== undefined) this.scheduleProbe(cluster, pod, initial ? d.template.readinessProbe.periodUs : d.template.readinessProbe.initialDelayUs);
+    if (pod.ready) this.readinessChanged(cluster, pod);
+    this.world.emit("pod.started", { pod: pod.label, ready: pod.ready });
+    return pod;
+  }
+
+  /** Bring the number of pods to the desired replica count. */
+  reconcile(cluster: Cluster, d: Deployment): void {
+    const alive = d.pods.filter((p) => p.alive);
+    if (alive.length > d.desiredReplicas) {
+      for (const pod of alive.slice(d.desiredReplicas)) this.killPod(cluster, d, pod, "scaled-down");
+    }
+    for (let i = alive.length; i < d.desiredReplicas; i++) {
+      this.world.sim.schedule(POD_START_US, () => {
+        if (cluster.alive && d.pods.filter((p) => p.alive).length < d.desiredReplicas) this.createPod(cluster, d, false);
+      }, undefined, Priority.World);
+    }
+  }
+
+  killPod(cluster: Cluster, d: Deployment, pod: Pod, reason: string): void {
+    if (!pod.alive) return;
+    pod.alive = false;
+    pod.app.abandonAll({ status: 502, error: "reset", from: "pod-killed" });
+    d.pods = d.pods.filter((p) => p !== pod);
+    this.world.emit("pod.killed", { pod: pod.label, reason });
+    if (pod.ready) this.readinessChanged(cluster, pod);
+  }
+
+  /** Apply a fault's change to every current pod of the deployment (new pods inherit it). */
+  applyDegradation(d: Deployment): void {
+    for (const pod of d.pods) {
+      pod.app.degrade(d.degradation);
+      this.world.server(pod).setConcurrency(pod.app.slots, this.world.sim.nowUs);
+    }
+  }
+
+  /** readinessFail: probes fail from now on; a pod without a probe goes unready at once. */
+  forceProbeFailure(cluster: Cluster, d: Deployment, on: boolean): void {
+    d.probeForcedFail = on;
+    for (const pod of d.pods) {
+      pod.probeForcedFail = on;
+      if (d.template.readinessProbe === undefined && pod.ready === on) {
+        pod.ready = !on;
+        this.readinessChanged(cluster, pod);
+      }
+    }
+  }
+
+  private scheduleProbe(cluster: Cluster, pod: Pod, delayUs: number): void {
+    this.world.sim.schedule(delayUs, () => this.probe(cluster, pod), undefined, Priority.Default, pod);
+  }
+
+  private probe(cluster: Cluster, pod: Pod): void {
+    const probe = pod.template.readinessProbe;
+    if (probe === undefined || !pod.alive) return;
+    this.scheduleProbe(cluster, pod, probe.periodUs);
+    if (pod.probeForcedFail) return this.probeResult(cluster, pod, false);
+    let answered = false;
+    const timeout = this.world.sim.schedule(probe.timeoutUs, () => {
+      if (answered) return;
+      answered = true;
+      this.probeResult(cluster, pod, false);
+    }, undefined, Priority.Timeout, pod);
+    const request: HttpRequest = { method: "GET", path: "/ready", authority: "kubelet", bodyBytes: 0, origin: PROBE_ORIGIN };
+    pod.app.handle(request, (res) => {
+      if (answered) return;
+      answered = true;
+      this.world.sim.cancel(timeout);
+      this.probeResult(cluster, pod, res.status >= 200 && res.status < 400);
+    }, true);
+  }
+
+  private probeResult(cluster: Cluster, pod: Pod, ok: boolean): void {
+    const probe = pod.template.readinessProbe;
+    if (probe === undefined || !pod.alive) return;
+    if (ok) {
+      pod.probeSuccesses += 1;
+      pod.probeFailures = 0;
+    } else {
+      pod.probeFailures += 1;
+      pod.probeSuccesses = 0;
+    }
+    const next = pod.ready ? pod.probeFailures < probe.failureThreshold : pod.probeSuccesses >= probe.successThreshold;
+    if (next !== pod.ready) {
+      pod.ready = next;
+      this.world.emit("pod.readiness-changed", { pod: pod.label, ready: next, reason: ok ? "probe-succeeded" : "probe-failed" });
+      this.readinessChanged(cluster, pod);
+    }
+  }
+
+  private readinessChanged(cluster: Cluster, pod: Pod): void {
+    for (const svc of cluster.servicesOf(pod)) cluster.endpointsChanged(svc.namespace, svc.name);
+  }
+}

@@ -1,0 +1,357 @@
+// The simulated world: clusters built from real manifests, pods with their apps and proxies, the
+// network between them, traffic and faults, all on one kernel. `run()` plays the scenario to its
+// end and returns the metrics, edges, coverage marks and invariant findings.
+
+import type { FailureAccrualConfig } from "../policy/config.js";
+import { makeDistribution, sampleUs, type Distribution } from "../sim/distributions.js";
+import { Priority } from "../sim/priority.js";
+import type { Rng } from "../sim/rng.js";
+import { Simulation } from "../sim/simulation.js";
+import type { Trace, TraceFields } from "../sim/trace.js";
+import type { AppHost } from "./app.js";
+import { Balancer } from "./balancer.js";
+import { Cluster, type Deployment } from "./cluster.js";
+import { DEFAULT_BEHAVIOR } from "./defaults.js";
+import type { Destination, ServiceRef } from "./destination.js";
+import { DirectClient } from "./direct-client.js";
+import { applyFault } from "./faults.js";
+import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost } from "./http.js";
+import { type CounterName, type CounterSeries, type GaugeSeries, MeshMetrics, type RequestSeries, type SeriesLabels, type ServerSeries } from "./metrics.js";
+import { CONNECT_TIMEOUT_US, Network } from "./network.js";
+import { OutboundProxy } from "./outbound.js";
+import type { Client, Pod } from "./pod.js";
+import type { BehaviorSpec, Selector, WorldSpec } from "./spec.js";
+import { TrafficGenerator } from "./traffic.js";
+import type { MeshWorld } from "./world-api.js";
+import { Workloads } from "./workloads.js";
+
+export interface Edge {
+  client: string;
+  server: string;
+  clientIdentity: string;
+  serverIdentity: string;
+  /** `√` when mTLS, else Linkerd's no-TLS reason. */
+  secured: string;
+  requests: number;
+}
+
+export interface WorldResult {
+  digest: string;
+  events: number;
+  simulatedUs: number;
+  requests: number;
+  metrics: MeshMetrics;
+  edges: Edge[];
+  /** `kind/reason` → how often that decision was taken. */
+  marks: Map<string, number>;
+  /** Pods per workload (`cluster/ns/deployment`) at the end: running, and how many of them meshed. */
+  workloads: Map<string, { meshed: number; running: number }>;
+  invariantViolations: string[];
+}
+
+/** What the world's helpers (workloads, faults) may reach. */
+export interface WorldInternals extends MeshWorld {
+  readonly spec: WorldSpec;
+  readonly network: Network;
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly workloads: Workloads;
+  appHost(pod: Pod): AppHost;
+  clientFor(pod: Pod): Client;
+  server(pod: Pod): ServerSeries;
+  deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }>;
+}
+
+/** Events per run at most; a guard against a runaway model, far above any sane scenario. */
+const MAX_EVENTS = 5_000_000_000;
+
+export class World implements WorldInternals {
+  readonly sim: Simulation;
+  readonly metrics: MeshMetrics;
+  readonly network: Network;
+  readonly clusters = new Map<string, Cluster>();
+  readonly workloads: Workloads;
+  private readonly proxyLatency: Distribution;
+  private readonly proxyRng: Rng;
+  private readonly seriesCache = new Map<string, unknown>();
+  private readonly edges = new Map<string, Edge>();
+  private readonly parsedCalls = new Map<object, ReturnType<typeof parseHttpUrl>>();
+  private readonly marks = new Map<string, number>();
+  private readonly violations: string[] = [];
+  private started = 0;
+  private endedCount = 0;
+  private originIds = 0;
+
+  constructor(readonly spec: WorldSpec, trace?: Trace) {
+    this.sim = new Simulation({ seed: spec.seed, ...(trace === undefined ? {} : { trace }) });
+    const windows = spec.expect.flatMap((e) => (e.kind === "metric" ? [e.window] : []));
+    this.metrics = new MeshMetrics({ bucketUs: spec.report.timelineUs, warmupUs: spec.warmupUs, durationUs: spec.durationUs, windows });
+    this.network = new Network(spec.network, this.rng("net"));
+    this.proxyLatency = makeDistribution(spec.mesh.proxyLatency);
+    this.proxyRng = this.rng("proxy-latency");
+    this.workloads = new Workloads(this);
+    for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.propagationDelay, this));
+    for (const cluster of this.clusters.values()) this.createDeployments(cluster);
+    for (const t of spec.traffic) new TrafficGenerator(t, this.trafficHost(), spec.durationUs).start();
+    for (const f of spec.faults) applyFault(this, f);
+  }
+
+  run(): WorldResult {
+    this.sim.run({ untilUs: this.spec.durationUs, maxEvents: MAX_EVENTS });
+    this.metrics.finish(this.sim.nowUs);
+    const inFlight = this.started - this.endedCount;
+    if (inFlight < 0) this.violations.push(`more requests ended (${this.endedCount}) than started (${this.started})`);
+    this.sim.emit("run.finished", { requests: this.started, ended: this.endedCount, inFlight });
+    return {
+      digest: this.sim.trace.digest(),
+      events: this.sim.events,
+      simulatedUs: this.sim.nowUs,
+      requests: this.started,
+      metrics: this.metrics,
+      edges: [...this.edges.values()].sort((a, b) => (a.client + a.server).localeCompare(b.client + b.server)),
+      marks: this.marks,
+      workloads: this.workloadCounts(),
+      invariantViolations: this.violations,
+    };
+  }
+
+  private workloadCounts(): Map<string, { meshed: number; running: number }> {
+    const out = new Map<string, { meshed: number; running: number }>();
+    for (const c of this.clusters.values()) {
+      for (const d of c.deployments.values()) {
+        const running = d.pods.filter((p) => p.alive).length;
+        out.set(`${c.name}/${d.template.namespace}/${d.template.deployment}`, { meshed: d.template.meshed ? running : 0, running });
+      }
+    }
+    return out;
+  }
+
+  // ---- MeshContext -----------------------------------------------------------------------------
+
+  emit(kind: string, fields: TraceFields): void {
+    this.sim.emit(kind, fields);
+    const reason = fields["reason"];
+    const key = reason === undefined ? kind : `${kind}/${String(reason)}`;
+    this.marks.set(key, (this.marks.get(key) ?? 0) + 1);
+    if (reason !== undefined) this.marks.set(kind, (this.marks.get(kind) ?? 0) + 1);
+  }
+
+  rng(label: string): Rng {
+    return this.sim.rng(label);
+  }
+
+  // ---- MeshWorld -------------------------------------------------------------------------------
+
+  resolveService(pod: Pod, host: string, port: number): ServiceRef | undefined {
+    const cluster = this.clusters.get(pod.cluster) as Cluster;
+    const svc = serviceForHost(host, pod.namespace, cluster.domain);
+    if (svc === undefined || !cluster.serviceExists(svc.namespace, svc.name)) return undefined;
+    return { ...svc, port };
+  }
+
+  readyEndpoints(cluster: string, namespace: string, name: string): readonly Pod[] {
+    return this.clusters.get(cluster)?.readyEndpoints(namespace, name) ?? [];
+  }
+
+  subscribeDestination(proxy: OutboundProxy, service: ServiceRef): Destination {
+    return (this.clusters.get(proxy.pod.cluster) as Cluster).subscribeDestination(proxy, service);
+  }
+
+  newBalancer(proxy: OutboundProxy, service: ServiceRef, accrual: FailureAccrualConfig | undefined): Balancer {
+    const label = `${proxy.pod.cluster}/${proxy.pod.namespace}/${proxy.pod.name}/${service.namespace}/${service.name}:${service.port}`;
+    const b = new Balancer(label, this, accrual);
+    (this.clusters.get(proxy.pod.cluster) as Cluster).subscribeEndpoints(b, service);
+    return b;
+  }
+
+  transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
+    if (!this.network.reachable(from.cluster, to.cluster)) {
+      this.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "partition" }), undefined, Priority.Completion, from);
+      return;
+    }
+    const outUs = (from.meshed ? this.hopUs() : 0) + this.network.latencyUs(from.cluster, to.cluster) + (to.meshed ? this.hopUs() : 0);
+    this.sim.schedule(outUs, () => this.arrive(from, to, request, respond), undefined, Priority.Completion);
+  }
+
+  private arrive(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
+    const back = (res: HttpResponse): void => {
+      this.sim.schedule(this.network.latencyUs(to.cluster, from.cluster), () => respond(res), undefined, Priority.Completion, from);
+    };
+    if (!to.alive) return back({ status: 502, error: "connect-error", from: "connection-refused" });
+    this.recordEdge(from, to);
+    const arrivedUs = this.sim.nowUs;
+    const server = this.server(to);
+    to.app.handle(request, (res) => {
+      server.record(arrivedUs, this.sim.nowUs, res.status < 500, res.status);
+      back(res.error === "reset" ? { status: 502, error: "reset", from: res.from ?? "reset" } : res);
+    });
+  }
+
+  private hopUs(): number {
+    return sampleUs(this.proxyLatency, this.proxyRng);
+  }
+
+  private recordEdge(from: Pod, to: Pod): void {
+    const known = from.edges.get(to);
+    if (known !== undefined) {
+      known.requests += 1;
+      return;
+    }
+    const key = `${from.workload}|${to.workload}`;
+    let e = this.edges.get(key);
+    if (e === undefined) {
+      const sameAnchor = (this.clusters.get(from.cluster) as Cluster).trustAnchor === (this.clusters.get(to.cluster) as Cluster).trustAnchor;
+      const secured = !from.meshed ? "Not Provided By Remote" : !to.meshed ? "Not Provided By Service Discovery" : sameAnchor ? "√" : "Untrusted Peer";
+      e = { client: from.workload, server: to.workload, clientIdentity: from.identity, serverIdentity: to.identity, secured, requests: 0 };
+      this.edges.set(key, e);
+    }
+    e.requests += 1;
+    from.edges.set(to, e);
+  }
+
+  request(labels: SeriesLabels): RequestSeries {
+    return this.cached("r", labels, () => this.metrics.request(labels));
+  }
+  attempt(labels: SeriesLabels): RequestSeries {
+    return this.cached("a", labels, () => this.metrics.attempt(labels));
+  }
+  counter(name: CounterName, labels: SeriesLabels): CounterSeries {
+    return this.cached(`c:${name}`, labels, () => this.metrics.counter(name, labels));
+  }
+  inFlight(labels: SeriesLabels): GaugeSeries {
+    return this.cached("g", labels, () => this.metrics.inFlight(labels));
+  }
+  server(pod: Pod): ServerSeries {
+    pod.serverSeries ??= this.metrics.server({ server: pod.workload, pod: pod.name });
+    return pod.serverSeries;
+  }
+
+  private cached<T>(kind: string, labels: SeriesLabels, make: () => T): T {
+    const key = `${kind}|${labels.traffic ?? ""}|${labels.client ?? ""}|${labels.service ?? ""}|${labels.route ?? ""}|${labels.backend ?? ""}|${labels.server ?? ""}|${labels.pod ?? ""}`;
+    let s = this.seriesCache.get(key) as T | undefined;
+    if (s === undefined) {
+      s = make();
+      this.seriesCache.set(key, s);
+    }
+    return s;
+  }
+
+  requestStarted(_request: HttpRequest): void {
+    this.started += 1;
+  }
+
+  requestEnded(request: HttpRequest): void {
+    if (request.endedAtUs !== undefined) {
+      this.violations.push(`request ${request.method} ${request.path} (origin ${request.origin.id}) ended twice: at ${request.endedAtUs}us and ${this.sim.nowUs}us`);
+      return;
+    }
+    request.endedAtUs = this.sim.nowUs;
+    this.endedCount += 1;
+  }
+
+  // ---- WorldInternals --------------------------------------------------------------------------
+
+  appHost(pod: Pod): AppHost {
+    const series = (): ServerSeries => this.server(pod);
+    const parsedCalls = this.parsedCalls;
+    return {
+      after: (delayUs, fn) => {
+        this.sim.schedule(delayUs, fn, undefined, Priority.Completion, pod);
+      },
+      call: (spec, parent, respond) => {
+        let url = parsedCalls.get(spec);
+        if (url === undefined) {
+          url = parseHttpUrl(spec.to);
+          parsedCalls.set(spec, url);
+        }
+        if (url === undefined) return respond({ status: 502, error: "other", from: "bad-call-url" });
+        const request: HttpRequest = {
+          method: spec.method,
+          path: url.path,
+          authority: `${url.host}:${url.port}`,
+          bodyBytes: 0,
+          origin: parent.origin,
+        };
+        pod.client.send(request, respond, undefined);
+      },
+      sideEffect: (route, request) => {
+        const origin = request.origin;
+        const key = `${pod.workload} ${route}`;
+        origin.sideEffects ??= new Map();
+        const n = (origin.sideEffects.get(key) ?? 0) + 1;
+        origin.sideEffects.set(key, n);
+        if (n > 1) {
+          this.counter("duplicates", { traffic: origin.traffic, server: pod.workload, route }).add(this.sim.nowUs);
+          this.emit("side-effect.duplicated", { server: pod.workload, route, origin: origin.id, executions: n, reason: "repeated-execution" });
+        }
+      },
+      busy: (delta) => series().busy(delta, this.sim.nowUs),
+      rejected: () => this.emit("app.rejected", { pod: pod.label, reason: "queue-full" }),
+    };
+  }
+
+  clientFor(pod: Pod): Client {
+    return pod.meshed ? new OutboundProxy(pod, this) : new DirectClient(pod, this);
+  }
+
+  deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }> {
+    const out: Array<{ cluster: Cluster; deployment: Deployment }> = [];
+    for (const cluster of this.clusters.values()) {
+      if (select.cluster !== undefined && select.cluster !== cluster.name) continue;
+      for (const d of cluster.deployments.values()) {
+        if (select.namespace !== undefined && select.namespace !== d.template.namespace) continue;
+        if (select.deployment !== undefined && select.deployment !== d.template.deployment) continue;
+        out.push({ cluster, deployment: d });
+      }
+    }
+    return out;
+  }
+
+  private createDeployments(cluster: Cluster): void {
+    for (const { view, template } of cluster.deploymentTemplates()) {
+      const d: Deployment = {
+        view,
+        template,
+        behavior: behaviorFor(this.spec.behavior, template.cluster, template.namespace, template.deployment),
+        desiredReplicas: view.replicas,
+        pods: [],
+        nextOrdinal: 0,
+        degradation: {},
+        probeForcedFail: false,
+      };
+      cluster.deployments.set(`${view.namespace}/${view.name}`, d);
+      for (let i = 0; i < view.replicas; i++) this.workloads.createPod(cluster, d, true);
+    }
+  }
+
+  private trafficHost() {
+    return {
+      sim: this.sim,
+      emit: (kind: string, fields: TraceFields) => this.emit(kind, fields),
+      rng: (label: string) => this.rng(label),
+      sourcePods: (t: WorldSpec["traffic"][number]) => {
+        const d = this.clusters.get(t.from.cluster)?.deployments.get(`${t.from.namespace}/${t.from.deployment}`);
+        return d === undefined ? [] : d.pods.filter((p) => p.alive);
+      },
+      nextOriginId: () => ++this.originIds,
+    };
+  }
+}
+
+/**
+ * The behaviour for a deployment: the matching entry that names the most of cluster, namespace
+ * and deployment; among equally specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
+ */
+export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string): BehaviorSpec {
+  let best: BehaviorSpec | undefined;
+  let bestScore = -1;
+  for (const b of entries) {
+    const s = b.select;
+    if ((s.cluster !== undefined && s.cluster !== cluster) || (s.namespace !== undefined && s.namespace !== namespace) || (s.deployment !== undefined && s.deployment !== deployment)) continue;
+    const score = (s.cluster === undefined ? 0 : 1) + (s.namespace === undefined ? 0 : 1) + (s.deployment === undefined ? 0 : 1);
+    if (score > bestScore) {
+      best = b;
+      bestScore = score;
+    }
+  }
+  return best ?? DEFAULT_BEHAVIOR;
+}

@@ -1,0 +1,125 @@
+// The terminal summary of a run, in the shapes Linkerd users read every day: `viz stat` per
+// deployment (inbound), `viz routes -o wide` per destination route (EFFECTIVE vs ACTUAL),
+// `viz edges` with SECURED, then the expectations with what was measured. Also the `--json` shape.
+
+import type { MeshMetrics, WindowStats } from "../mesh/metrics.js";
+import type { Edge } from "../mesh/world.js";
+import type { ScenarioRun } from "../scenario/run.js";
+import { type EdgeRow, formatEdgesTable, formatRoutesTable, formatStatTable, type RouteRow, type StatRow } from "./tables.js";
+
+/** The run-wide window after warmup, which the metrics answer exactly. */
+export function wholeRun(run: ScenarioRun): [number, number] {
+  return [run.spec.warmupUs, run.spec.durationUs];
+}
+
+export function statRows(metrics: MeshMetrics, window: [number, number], pods: ReadonlyMap<string, { meshed: number; running: number }>): StatRow[] {
+  const servers = [...new Set(metrics.labelSets("server").map((l) => l.server).filter((s): s is string => s !== undefined))];
+  return servers.map((server) => {
+    const [cluster, namespace, name] = server.split("/") as [string, string, string];
+    const s = metrics.query({ server }, window);
+    const count = pods.get(server) ?? { meshed: 0, running: 0 };
+    return {
+      namespace: `${namespace}`,
+      name: cluster === undefined ? name : `${name}`,
+      meshedPods: count.meshed,
+      runningPods: count.running,
+      metrics: { requests: s.serverRequests, successRate: s.serverSuccessRate, rps: s.serverRps, latencyUs: s.serverLatencyUs },
+    };
+  });
+}
+
+export function routeRows(metrics: MeshMetrics, window: [number, number]): RouteRow[] {
+  const seen = new Set<string>();
+  const rows: RouteRow[] = [];
+  for (const l of metrics.labelSets("request")) {
+    if (l.service === undefined || l.route === undefined) continue;
+    const key = `${l.service}|${l.route}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const s: WindowStats = metrics.query({ service: l.service, route: l.route }, window);
+    rows.push({
+      route: l.route,
+      service: l.service,
+      effective: { requests: s.requests, successRate: s.successRate, rps: s.rps, latencyUs: s.latencyUs },
+      actual: { requests: s.attempts, successRate: s.actualSuccessRate, rps: s.actualRps },
+    });
+  }
+  return rows;
+}
+
+export function edgeRows(edges: readonly Edge[]): EdgeRow[] {
+  return edges.map((e) => {
+    const [, srcNs, src] = e.client.split("/") as [string, string, string];
+    const [, dstNs, dst] = e.server.split("/") as [string, string, string];
+    return { src, dst, srcNamespace: srcNs, dstNamespace: dstNs, clientId: e.clientIdentity, serverId: e.serverIdentity, noTlsReason: e.secured === "√" ? "" : e.secured };
+  });
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return "n/a";
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
+}
+
+export interface SummaryOptions {
+  wallSeconds: number;
+  reproduce: string;
+}
+
+export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { meshed: number; running: number }>, opts: SummaryOptions): string {
+  const w = wholeRun(run);
+  const out: string[] = [];
+  const simS = run.world.simulatedUs / 1e6;
+  out.push(`scenario ${run.spec.name}  seed ${run.spec.seed}  digest ${run.world.digest}`);
+  out.push(`simulated ${simS}s in ${opts.wallSeconds.toFixed(2)}s wall  ${run.world.events.toLocaleString("en-US")} events  ${run.world.requests.toLocaleString("en-US")} requests  window [${w[0] / 1e6}s, ${w[1] / 1e6}s)`);
+  out.push("", "$ linkerd viz stat deploy (inbound)", formatStatTable(statRows(run.world.metrics, w, pods), { allNamespaces: true }).trimEnd());
+  out.push("", "$ linkerd viz routes -o wide (outbound, per destination)", formatRoutesTable(routeRows(run.world.metrics, w)).trimEnd());
+  out.push("", "$ linkerd viz edges deploy", formatEdgesTable(edgeRows(run.world.edges)).trimEnd());
+  if (run.world.invariantViolations.length > 0) {
+    out.push("", "invariant violations (a bug in meshsim):", ...run.world.invariantViolations.map((v) => `  ${v}`));
+  }
+  if (run.expectations.length > 0) {
+    out.push("", "expectations");
+    for (const e of run.expectations) {
+      out.push(`  ${e.pass ? "PASS" : "FAIL"}  ${e.name}`);
+      out.push(`        measured ${fmt(e.measured)}, expected ${e.expected}  (${e.detail})`);
+    }
+    const failed = run.expectations.filter((e) => !e.pass).length;
+    out.push("", failed === 0 ? `all ${run.expectations.length} expectations met` : `${failed} of ${run.expectations.length} expectations failed`);
+  }
+  if (!run.pass) out.push(`reproduce: ${opts.reproduce}`);
+  return out.join("\n");
+}
+
+/** The `--json` object: one line, stable key order. */
+export function jsonSummary(run: ScenarioRun, wallSeconds: number): Record<string, unknown> {
+  const w = wholeRun(run);
+  const all = run.world.metrics.query({}, w);
+  return {
+    scenario: run.spec.name,
+    seed: run.spec.seed,
+    digest: run.world.digest,
+    simulatedSeconds: run.world.simulatedUs / 1e6,
+    wallSeconds,
+    events: run.world.events,
+    requests: run.world.requests,
+    pass: run.pass,
+    expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: e.measured, expected: e.expected, detail: e.detail })),
+    invariantViolations: run.world.invariantViolations,
+    totals: { requests: all.requests, successRate: nullIfNaN(all.successRate), attempts: all.attempts, retries: all.retries },
+    routes: routeRows(run.world.metrics, w).map((r) => ({
+      service: r.service,
+      route: r.route,
+      effectiveSuccessRate: nullIfNaN(r.effective.successRate),
+      effectiveRps: nullIfNaN(r.effective.rps),
+      actualSuccessRate: nullIfNaN(r.actual.successRate),
+      actualRps: nullIfNaN(r.actual.rps),
+      latencyMsP50: nullIfNaN(r.effective.latencyUs.p50 / 1000),
+      latencyMsP99: nullIfNaN(r.effective.latencyUs.p99 / 1000),
+    })),
+    edges: run.world.edges.map((e) => ({ client: e.client, server: e.server, secured: e.secured, requests: e.requests })),
+  };
+}
+
+function nullIfNaN(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
