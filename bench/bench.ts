@@ -3,6 +3,9 @@
 //   kernel.hold  — the classic "hold" model: 10 000 pending events, each popped event reschedules
 //                  itself at now + Exp(mean); measures the queue at a realistic size.
 // SimPy runs the identical M/M/1 when python3 can import simpy (Debian: python3-simpy3).
+//   mesh         — bench/scenarios/mesh-3tier.yaml: a meshed three-tier app at 1 000 user requests/s
+//                  for 1 simulated hour, and for 15 minutes, each in its own process; rssGrowth is
+//                  the ratio of their peak RSS (4× the duration should not mean more memory).
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -98,6 +101,40 @@ function benchSimpy(): { customersPerSec: number } | undefined {
   return m === null ? undefined : { customersPerSec: Number((m[1] as string).replace(/,/g, "")) };
 }
 
+interface MeshRun {
+  requests: number;
+  userRequests: number;
+  events: number;
+  wallSeconds: number;
+  simulatedSeconds: number;
+  peakRssMB: number;
+}
+
+/** One mesh run in a child process (its own peak RSS). */
+function meshRun(duration: string): MeshRun {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const scenario = resolve(here, "../../bench/scenarios/mesh-3tier.yaml");
+  const out = execFileSync(process.execPath, [resolve(here, "mesh-run.js"), scenario, duration], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop() as string) as MeshRun;
+}
+
+function benchMesh(): Record<string, number> {
+  const base = quick ? "2m" : "15m";
+  const full = quick ? "8m" : "1h";
+  const one = meshRun(base);
+  log(`mesh (${base}): ${(one.requests / one.wallSeconds / 1e3).toFixed(1)} k requests/s, peak RSS ${one.peakRssMB} MB`);
+  const four = meshRun(full);
+  log(`mesh (${full}): ${(four.requests / four.wallSeconds / 1e3).toFixed(1)} k requests/s (${(four.userRequests / four.wallSeconds / 1e3).toFixed(1)} k user requests/s), ${(four.simulatedSeconds / four.wallSeconds).toFixed(1)}x real time, peak RSS ${four.peakRssMB} MB`);
+  return {
+    "mesh.requestsPerSec": Math.round(four.requests / four.wallSeconds),
+    "mesh.userRequestsPerSec": Math.round(four.userRequests / four.wallSeconds),
+    "mesh.eventsPerSec": Math.round(four.events / four.wallSeconds),
+    "mesh.realTimeFactor": Number((four.simulatedSeconds / four.wallSeconds).toFixed(1)),
+    "mesh.peakRssMB": four.peakRssMB,
+    "mesh.rssGrowth": Number((four.peakRssMB / one.peakRssMB).toFixed(2)),
+  };
+}
+
 const mm1 = benchMm1();
 log(`kernel.mm1: ${(mm1.eventsPerSec / 1e6).toFixed(2)} M events/s, ${(mm1.customersPerSec / 1e6).toFixed(2)} M customers/s (mean sojourn ${mm1.meanSojournS.toFixed(3)} s; theory 10.000)`);
 const hold = benchHold();
@@ -117,4 +154,5 @@ if (simpy !== undefined) {
 }
 result["kernel.peakRssMB"] = Math.round(process.resourceUsage().maxRSS / 1024);
 log(`kernel.peakRssMB: ${result["kernel.peakRssMB"]}`);
+if (!args.includes("--kernel-only")) Object.assign(result, benchMesh());
 if (json) console.log(JSON.stringify(result));

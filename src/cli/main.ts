@@ -1,7 +1,13 @@
 // The `meshsim` command line. The only layer that touches the process, files and the console.
 
+import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { formatInputError } from "../k8s/input-error.js";
+import { loadScenario } from "../scenario/load.js";
+import { checkCommand } from "./check-command.js";
 import { runMmcDemo } from "./demo.js";
+import { fileReader } from "./files.js";
+import { EXIT, parseSets, runCommand } from "./run-command.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -15,12 +21,63 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const stdout = (line: string): void => {
+  process.stdout.write(line + "\n");
+};
+const stderr = (line: string): void => {
+  process.stderr.write(line + "\n");
+};
+
 const program = new Command()
   .name("meshsim")
   .description("Deterministic discrete-event simulator of a Linkerd service mesh")
   .showHelpAfterError()
   .exitOverride((err) => {
-    process.exit(err.exitCode === 0 ? 0 : 2);
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+  });
+
+program
+  .command("run")
+  .description("simulate scenario files and check their expectations (exit 0 met, 1 failed, 2 bad input, 3 invariant broken)")
+  .argument("<files...>", "scenario YAML files")
+  .option("--seed <seed>", "override the scenario's seed")
+  .option("--set <name=value>", "override a scenario param (repeatable)", collect)
+  .option("--json", "print one JSON object per scenario")
+  .option("--trace <file>", "write the decision trace as JSON lines")
+  .option("--trace-format <format>", "json (default) or short", "json")
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string }) => {
+    process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
+  });
+
+program
+  .command("check")
+  .description("report what Linkerd will actually do with the manifests (a scenario file or plain manifests)")
+  .argument("<files...>", "scenario or manifest files")
+  .option("--json", "print {diagnostics: [...]}")
+  .action((files: string[], opts: { json?: boolean }) => {
+    process.exitCode = checkCommand(files, opts, stdout, stderr);
+  });
+
+program
+  .command("explain")
+  .description("print the normalised scenario with every default filled in")
+  .argument("<file>", "scenario file")
+  .option("--set <name=value>", "override a scenario param (repeatable)", collect)
+  .action((file: string, opts: { set?: string[] }) => {
+    const set = parseSets(opts.set);
+    if (typeof set === "string") {
+      stderr(set);
+      process.exitCode = EXIT.badInput;
+      return;
+    }
+    const loaded = loadScenario(resolve(file), fileReader, { set, displayAs: file });
+    if (!loaded.ok) {
+      for (const e of loaded.errors) stderr(formatInputError(e));
+      process.exitCode = EXIT.badInput;
+      return;
+    }
+    stdout(JSON.stringify(loaded.explain, null, 2));
   });
 
 program
@@ -35,7 +92,13 @@ program
   .option("--seed <seed>", "seed (the same seed gives the same digest)", "1")
   .option("--json", "print one JSON object")
   .action((opts: { servers: number; lambda: number; mu: number; customers: number; seed: string; json?: boolean }) => {
-    process.exitCode = runMmcDemo(opts, (line) => process.stdout.write(line + "\n"));
+    process.exitCode = runMmcDemo(opts, stdout);
   });
 
-program.parse(process.argv);
+try {
+  program.parse(process.argv);
+} catch (e) {
+  // Anything thrown here is a bug in meshsim, not bad input: say so without a stack trace.
+  stderr(`meshsim: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(EXIT.invariant);
+}

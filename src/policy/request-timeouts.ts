@@ -185,3 +185,24 @@ export function resolveAttempt(line: AttemptTimeline, timeouts: AttemptTimeouts)
   }
   return { kind: "response", headersAtUs, bodyEndAtUs: line.bodyEndAtUs, reason: "completed" };
 }
+
+/**
+ * The timer that ends an attempt whose response arrives whole (headers and body at one instant),
+ * as the simulator models responses: the earliest of the request deadline, the per-try timeout and
+ * the response timeout, all counted from dispatch (the request body is flushed at once, so the
+ * response-end timer starts then, per reference §3.4). Ties keep the deadline over the per-try
+ * timer and the per-try timer over the response timer — the order the proxy's layers poll them.
+ * A response landing in the same µs as the timer wins (the simulator orders completions first).
+ */
+export function wholeResponseTimer(t: AttemptTimeouts, startUs: number): { atUs: number; error: ProxyErrorKind } | undefined {
+  let timer: { atUs: number; error: ProxyErrorKind } | undefined =
+    t.requestDeadlineUs === undefined
+      ? undefined
+      : { atUs: Math.max(startUs, t.requestDeadlineUs), error: t.stack === "profile" ? "route-timeout" : "request-timeout" };
+  if (t.stack === "annotation") {
+    for (const [us, error] of [[t.perTryTimeoutUs, "per-try-timeout"], [t.responseTimeoutUs, "response-timeout"]] as const) {
+      if (us !== undefined && (timer === undefined || startUs + us < timer.atUs)) timer = { atUs: startUs + us, error };
+    }
+  }
+  return timer;
+}

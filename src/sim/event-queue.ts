@@ -82,29 +82,32 @@ export class EventQueue {
     return true;
   }
 
-  /** Time of the next live event, or undefined when none is left. */
-  peekTimeUs(): number | undefined {
-    let top = this.heap.peek();
-    while (top !== undefined && this.cancelled[top] === 1) {
-      this.heap.poll();
-      this.release(top);
-      this.cancelledCount -= 1;
-      top = this.heap.peek();
-    }
-    return top === undefined ? undefined : this.atUs[top];
-  }
-
   /**
-   * Remove the next live event (call `peekTimeUs` first: it discards cancelled entries) and hand its
-   * handler, argument and owner to `into`.
+   * If the next live event is due before `untilUs`, remove it, hand its time, handler, argument and
+   * owner to `into`, and return true; otherwise leave it and return false. Cancelled entries met
+   * on the way are discarded.
    */
-  pop(into: PoppedEvent): void {
-    const slot = this.heap.poll() as number;
-    into.atUs = this.atUs[slot] as number;
-    into.handler = this.handlers[slot] as Handler;
-    into.arg = this.args[slot];
-    into.owner = this.owners[slot];
-    this.release(slot);
+  popBefore(untilUs: number, into: PoppedEvent): boolean {
+    const heap = this.heap;
+    for (;;) {
+      const slot = heap.peek();
+      if (slot === undefined) return false;
+      if (this.cancelled[slot] === 1) {
+        heap.poll();
+        this.release(slot);
+        this.cancelledCount -= 1;
+        continue;
+      }
+      const atUs = this.atUs[slot] as number;
+      if (atUs >= untilUs) return false;
+      heap.poll();
+      into.atUs = atUs;
+      into.handler = this.handlers[slot] as Handler;
+      into.arg = this.args[slot];
+      into.owner = this.owners[slot];
+      this.release(slot);
+      return true;
+    }
   }
 
   private release(slot: number): void {

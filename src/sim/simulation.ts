@@ -102,12 +102,11 @@ export class Simulation {
     let ran = 0;
     for (;;) {
       if (ran >= maxEvents) return this.stop("max-events", ran);
-      const atUs = queue.peekTimeUs();
-      if (atUs === undefined || atUs >= untilUs) {
+      if (!queue.popBefore(untilUs, ev)) {
         this.clockUs = untilUs;
-        return this.stop(atUs === undefined ? "empty" : "until", ran);
+        return this.stop(queue.liveSize === 0 ? "empty" : "until", ran);
       }
-      queue.pop(ev);
+      const atUs = ev.atUs;
       if (atUs < this.clockUs) throw new Error(`time went backwards: ${atUs}us < ${this.clockUs}us`);
       this.clockUs = atUs;
       ran += 1;

@@ -6,6 +6,7 @@ import {
   profileAttemptTimeouts,
   requestDeadlineUs,
   resolveAttempt,
+  wholeResponseTimer,
   type AttemptTimeouts,
   type ProxyErrorKind,
 } from "../../src/policy/request-timeouts.js";
@@ -160,5 +161,31 @@ describe("which timer ends an attempt", () => {
       annotation({ idleTimeoutUs: 40 * MS, responseTimeoutUs: 50 * MS, requestDeadlineUs: 60 * MS }),
     );
     expect(r).toEqual({ kind: "response", headersAtUs: 10 * MS, bodyEndAtUs: 50 * MS, reason: "completed" });
+  });
+});
+
+describe("the timer that ends an attempt whose response arrives whole", () => {
+  it("is the per-try timeout when it comes before the request deadline", () => {
+    const t = annotationAttemptTimeouts(1, { limit: 2, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 }, {}, 500_000);
+    expect(wholeResponseTimer(t, 0)).toEqual({ atUs: 100_000, error: "per-try-timeout" });
+  });
+  it("is the request deadline (never retried) once it is closer than the per-try timeout", () => {
+    const t = annotationAttemptTimeouts(2, { limit: 2, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 }, {}, 450_000);
+    expect(wholeResponseTimer(t, 400_000)).toEqual({ atUs: 450_000, error: "request-timeout" });
+  });
+  it("keeps the deadline on a tie with the per-try timer", () => {
+    const t = annotationAttemptTimeouts(1, { limit: 1, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 }, {}, 100_000);
+    expect(wholeResponseTimer(t, 0)).toEqual({ atUs: 100_000, error: "request-timeout" });
+  });
+  it("counts the response timeout from dispatch", () => {
+    const t = annotationAttemptTimeouts(1, undefined, { responseUs: 1_000_000 }, undefined);
+    expect(wholeResponseTimer(t, 2_000_000)).toEqual({ atUs: 3_000_000, error: "response-timeout" });
+  });
+  it("drops the per-try timeout on the last attempt, leaving only the deadline (vector 17)", () => {
+    const t = annotationAttemptTimeouts(2, { limit: 1, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 }, {}, undefined);
+    expect(wholeResponseTimer(t, 0)).toBeUndefined();
+  });
+  it("is the ServiceProfile route timeout on the profile stack", () => {
+    expect(wholeResponseTimer(profileAttemptTimeouts(600_000), 0)).toEqual({ atUs: 600_000, error: "route-timeout" });
   });
 });

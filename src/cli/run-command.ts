@@ -1,0 +1,72 @@
+// `meshsim run FILE...`: load, simulate, print the summary (or JSON), write a trace if asked, and
+// exit 0 (all met), 1 (an expectation failed), 2 (bad input) or 3 (an invariant broke: a bug).
+
+import { createWriteStream, type WriteStream } from "node:fs";
+import { resolve } from "node:path";
+import { formatInputError } from "../k8s/input-error.js";
+import { loadScenario } from "../scenario/load.js";
+import { runWorldSpec } from "../scenario/run.js";
+import { formatSummary, jsonSummary } from "../report/summary.js";
+import { formatShort, Trace } from "../sim/trace.js";
+import { fileReader } from "./files.js";
+
+export interface RunOptions {
+  seed?: string;
+  set?: string[];
+  json?: boolean;
+  trace?: string;
+  traceFormat?: "json" | "short";
+}
+
+export const EXIT = { ok: 0, expectationFailed: 1, badInput: 2, invariant: 3 } as const;
+
+export function parseSets(sets: readonly string[] | undefined): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const s of sets ?? []) {
+    const i = s.indexOf("=");
+    if (i <= 0) return `--set ${s}: expected name=value`;
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}
+
+export function runCommand(files: readonly string[], opts: RunOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const set = parseSets(opts.set);
+  if (typeof set === "string") {
+    err(set);
+    return EXIT.badInput;
+  }
+  let worst: number = EXIT.ok;
+  for (const file of files) {
+    const code = runOne(resolve(file), file, set, opts, out, err);
+    worst = Math.max(worst, code);
+  }
+  return worst;
+}
+
+function runOne(path: string, shown: string, set: Record<string, string>, opts: RunOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const loaded = loadScenario(path, fileReader, { set, ...(opts.seed === undefined ? {} : { seed: opts.seed }), displayAs: shown });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) err(formatInputError(e));
+    err(`${loaded.errors.length} error(s) in ${shown}; nothing was simulated`);
+    return EXIT.badInput;
+  }
+  for (const w of loaded.warnings) err(`warning: ${formatInputError(w)}`);
+  let stream: WriteStream | undefined;
+  let trace: Trace | undefined;
+  if (opts.trace !== undefined) {
+    const s = createWriteStream(opts.trace);
+    stream = s;
+    const short = opts.traceFormat === "short";
+    trace = new Trace((line) => s.write((short ? formatShort(line) : line) + "\n"));
+  }
+  const started = process.hrtime.bigint();
+  const run = runWorldSpec(loaded.spec, trace === undefined ? {} : { trace });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  stream?.end();
+  const reproduce = `meshsim run ${shown} --seed ${loaded.spec.seed}${Object.entries(set).map(([k, v]) => ` --set ${k}=${v}`).join("")}`;
+  if (opts.json === true) out(JSON.stringify({ ...jsonSummary(run, wallSeconds), ...(run.pass ? {} : { reproduce }) }));
+  else out(formatSummary(run, run.world.workloads, { wallSeconds, reproduce }));
+  if (run.world.invariantViolations.length > 0) return EXIT.invariant;
+  return run.pass ? EXIT.ok : EXIT.expectationFailed;
+}
