@@ -1,5 +1,6 @@
-// Every scenario in scenarios/ runs, meets its own `expect:` block (the scenario YAML is the
-// assertion), and runs again with the same digest.
+// Every scenario in scenarios/ — and every mesh behaviour scenario in test/fixtures/mesh/ — runs,
+// meets its own `expect:` block (the scenario YAML is the assertion), and runs again with the same
+// digest.
 
 import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -10,18 +11,19 @@ import { loadScenario } from "../src/scenario/load.js";
 import { runWorldSpec } from "../src/scenario/run.js";
 import { fileReader } from "../src/cli/files.js";
 
-const dir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "scenarios");
-const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const yamlIn = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(d, f));
+const files = [...yamlIn("scenarios"), ...yamlIn("test/fixtures/mesh")];
 
 function load(file: string) {
-  const loaded = loadScenario(join(dir, file), fileReader, { displayAs: file });
+  const loaded = loadScenario(join(root, file), fileReader, { displayAs: file });
   if (!loaded.ok) throw new Error(loaded.errors.map(formatInputError).join("\n"));
   return loaded.spec;
 }
 
 describe("scenarios", () => {
   it("exist", () => {
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.filter((f) => f.startsWith("scenarios/")).length).toBeGreaterThanOrEqual(4);
   });
 
   for (const file of files) {
@@ -39,7 +41,7 @@ describe("scenarios", () => {
 
   it("mmc-validation's bounds bracket the Erlang C values they claim", async () => {
     const { mmcMeanSojourn, mmcSojournQuantile } = await import("../src/sim/queueing-theory.js");
-    const spec = load("mmc-validation.yaml");
+    const spec = load("scenarios/mmc-validation.yaml");
     const unitMs = 10; // μ = 1 per 10 ms
     const theory: Record<string, number> = {
       latencyMean: mmcMeanSojourn(2, 1.6, 1) * unitMs,

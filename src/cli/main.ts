@@ -46,7 +46,8 @@ program
   .option("--json", "print one JSON object per scenario")
   .option("--trace <file>", "write the decision trace as JSON lines")
   .option("--trace-format <format>", "json (default) or short", "json")
-  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string }) => {
+  .option("--out <dir>", "write result.json, summary.txt and timeline.csv into this directory")
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
   });
 

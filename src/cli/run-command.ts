@@ -1,14 +1,15 @@
 // `meshsim run FILE...`: load, simulate, print the summary (or JSON), write a trace if asked, and
 // exit 0 (all met), 1 (an expectation failed), 2 (bad input) or 3 (an invariant broke: a bug).
 
-import { createWriteStream, type WriteStream } from "node:fs";
-import { resolve } from "node:path";
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
+import { join, resolve } from "node:path";
 import { formatInputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
-import { formatSummary, jsonSummary } from "../report/summary.js";
+import { formatSummary, jsonSummary, timelineCsv } from "../report/summary.js";
 import { formatShort, Trace } from "../sim/trace.js";
 import { fileReader } from "./files.js";
+import { progressReporter } from "./progress.js";
 
 export interface RunOptions {
   seed?: string;
@@ -16,6 +17,8 @@ export interface RunOptions {
   json?: boolean;
   trace?: string;
   traceFormat?: "json" | "short";
+  /** Directory for result.json, summary.txt and timeline.csv. */
+  out?: string;
 }
 
 export const EXIT = { ok: 0, expectationFailed: 1, badInput: 2, invariant: 3 } as const;
@@ -60,13 +63,25 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
     const short = opts.traceFormat === "short";
     trace = new Trace((line) => s.write((short ? formatShort(line) : line) + "\n"));
   }
+  const progress = opts.json === true ? undefined : progressReporter(shown);
   const started = process.hrtime.bigint();
-  const run = runWorldSpec(loaded.spec, trace === undefined ? {} : { trace });
+  const run = runWorldSpec(loaded.spec, { ...(trace === undefined ? {} : { trace }), ...(progress === undefined ? {} : { onProgress: progress.onProgress }) });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  progress?.stop();
   stream?.end();
   const reproduce = `meshsim run ${shown} --seed ${loaded.spec.seed}${Object.entries(set).map(([k, v]) => ` --set ${k}=${v}`).join("")}`;
-  if (opts.json === true) out(JSON.stringify({ ...jsonSummary(run, wallSeconds), ...(run.pass ? {} : { reproduce }) }));
-  else out(formatSummary(run, run.world.workloads, { wallSeconds, reproduce }));
+  const json = { ...jsonSummary(run, wallSeconds), ...(run.pass ? {} : { reproduce }) };
+  const summary = formatSummary(run, run.world.workloads, { wallSeconds, reproduce });
+  if (opts.json === true) out(JSON.stringify(json));
+  else out(summary);
+  if (opts.out !== undefined) writeOutputs(opts.out, json, summary, timelineCsv(run));
   if (run.world.invariantViolations.length > 0) return EXIT.invariant;
   return run.pass ? EXIT.ok : EXIT.expectationFailed;
+}
+
+function writeOutputs(dir: string, json: Record<string, unknown>, summary: string, csv: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "result.json"), JSON.stringify(json, null, 2) + "\n");
+  writeFileSync(join(dir, "summary.txt"), summary + "\n");
+  writeFileSync(join(dir, "timeline.csv"), csv);
 }

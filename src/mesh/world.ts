@@ -95,8 +95,17 @@ export class World implements WorldInternals {
     for (const f of spec.faults) applyFault(this, f);
   }
 
-  run(): WorldResult {
-    this.sim.run({ untilUs: this.spec.durationUs, maxEvents: MAX_EVENTS });
+  /**
+   * Play the scenario to its end. `onProgress` (simulated fraction done) is called between slices;
+   * slicing the run cannot change its outcome, since a slice stops before the next event's instant.
+   */
+  run(onProgress?: (fraction: number) => void): WorldResult {
+    const slices = onProgress === undefined ? 1 : 200;
+    for (let i = 1; i <= slices; i++) {
+      const untilUs = Math.round((this.spec.durationUs * i) / slices);
+      this.sim.run({ untilUs, maxEvents: MAX_EVENTS });
+      onProgress?.(i / slices);
+    }
     this.metrics.finish(this.sim.nowUs);
     const inFlight = this.started - this.endedCount;
     if (inFlight < 0) this.violations.push(`more requests ended (${this.endedCount}) than started (${this.started})`);

@@ -123,3 +123,16 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number): Record<strin
 function nullIfNaN(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
+
+/** Per-bucket totals over the whole mesh, one CSV row per timeline bucket. */
+export function timelineCsv(run: ScenarioRun): string {
+  const header = "start_s,end_s,requests,success,failures,attempts,attempt_failures,retries,budget_exhausted,fail_fast,load_shed,latency_p50_ms,latency_p99_ms";
+  const rows = run.world.metrics.timeline({}).map((p) =>
+    [p.startUs / 1e6, p.endUs / 1e6, p.requests, p.success, p.failures, p.attempts, p.attemptFailures, p.retries, p.budgetExhausted, p.failFast, p.loadShed, msOrEmpty(p.latencyP50Us), msOrEmpty(p.latencyP99Us)].join(","),
+  );
+  return [header, ...rows].join("\n") + "\n";
+}
+
+function msOrEmpty(us: number): string {
+  return Number.isFinite(us) ? String(us / 1000) : "";
+}

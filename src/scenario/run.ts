@@ -14,8 +14,15 @@ export interface ScenarioRun {
   pass: boolean;
 }
 
-export function runWorldSpec(spec: WorldSpec, options: { trace?: Trace } = {}): ScenarioRun {
-  const world = new World(spec, options.trace).run();
+export interface RunWorldOptions {
+  /** Receives every trace record; the digest is kept either way. */
+  trace?: Trace;
+  /** Called with the simulated fraction done, between slices of the run. */
+  onProgress?: (fraction: number) => void;
+}
+
+export function runWorldSpec(spec: WorldSpec, options: RunWorldOptions = {}): ScenarioRun {
+  const world = new World(spec, options.trace).run(options.onProgress);
   const expectations = evaluateExpectations(spec.expect, {
     metrics: world.metrics,
     marks: world.marks,
