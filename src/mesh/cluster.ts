@@ -191,10 +191,8 @@ export class Cluster implements ClusterObjects {
   configChanged(): void {
     this.destinationCache = new Map();
     for (const [key, subs] of this.destinationSubs) {
-      for (const [proxy, delivery] of subs) {
-        const dest = this.destination(proxy.destination(keyToRef(key)).dest.service);
-        this.deliver(delivery, () => proxy.updateDestination(dest));
-      }
+      const dest = this.destination(keyToRef(key));
+      for (const [proxy, delivery] of subs) this.deliver(delivery, () => proxy.updateDestination(dest));
     }
   }
 

@@ -51,6 +51,18 @@ ramp must end by the next point.
 \`{name, metric, where?, window?, <bound>}\` with one bound of \`equals\`, \`atMost\`, \`atLeast\`,
 \`between: [low, high]\`; or \`{name, reached: kind/reason}\` (bound default \`atLeast: 1\`); or
 \`{name, invariant}\`; or \`{name, failover: {...}}\` (accepted, evaluated in a later version).
+
+**What metrics measure.** Requests count in the window where they *finish*; windows are
+\`[from, to)\`. \`successRate\`/\`effectiveSuccessRate\` are per logical request at the client
+proxy (after retries), \`actualSuccessRate\` per attempt; a failure is a 5xx or a proxy error,
+unless a ServiceProfile route's \`responseClasses\` say otherwise. Latencies are in
+**milliseconds**, rates in requests per second, ratios as fractions (\`retryRatio\` = retries per
+request, \`amplification\` = attempts the servers saw per client request — give \`where.server\` to
+count them at that server). \`where.service\` is the Service name as \`viz stat svc/<name>\` shows it
+(\`auth\`, not \`auth.payments\`). A \`where\` naming only \`server\` measures that workload's inbound
+side, as \`linkerd viz stat deploy/<name>\` does. \`utilization\` is busy slot-time over slot-time of
+the servers \`where.server\` names (all, if absent). Invariants: \`requests-end-once\` (every request
+is answered exactly once) is checked online in every run; naming it makes it an expectation.
 `;
 
 /** The whole README text. */

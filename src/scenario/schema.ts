@@ -22,6 +22,9 @@ export const METRICS = [
 const metricsComplete: Exclude<Metric, (typeof METRICS)[number]> extends never ? true : false = true;
 void metricsComplete;
 
+/** Online invariants a scenario can name; every run checks them. */
+export const INVARIANTS = ["requests-end-once"] as const;
+
 export const FAULT_KINDS = ["killPods", "scale", "degrade", "readinessFail", "latency", "partition", "controlPlaneDown", "clusterLoss"] as const;
 export const CHARTS = ["rps", "successRate", "latency", "retries", "weights", "gateways"] as const;
 
@@ -267,7 +270,7 @@ const expectation = z
       .regex(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(\/[a-z0-9-]+)?$/, { error: "expected a trace kind with an optional reason, e.g. retry.skipped/budget-exhausted" })
       .optional()
       .describe("A coverage mark `kind/reason` that must be reached (default bound: atLeast 1)."),
-    invariant: z.string().min(1).optional().describe("An online invariant that must hold throughout."),
+    invariant: z.enum(INVARIANTS).optional().describe("An online invariant that must hold throughout: `requests-end-once` (every request is answered exactly once)."),
     failover: z.record(z.string(), z.unknown()).optional().describe("A failover timing expectation (accepted; evaluated in a later version)."),
   })
   .superRefine((e, ctx) => checkExpectationShape(e, ctx));
