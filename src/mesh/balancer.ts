@@ -10,6 +10,7 @@ import { pickP2c } from "../policy/p2c.js";
 import { DEFAULT_PEAK_EWMA, PeakEwma } from "../policy/peak-ewma.js";
 import type { ProxyErrorKind } from "../policy/request-timeouts.js";
 import { Priority } from "../sim/priority.js";
+import type { Owner } from "../sim/event-queue.js";
 import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
 import type { Pod } from "./pod.js";
@@ -47,6 +48,8 @@ export interface BackendRequest {
 }
 
 export class Balancer {
+  /** For a gateway-mode mirror: the remote FQDN the client sends to the gateway. */
+  authorityOverride: string | undefined;
   private endpoints: Endpoint[] = [];
   private readonly waiting: BackendRequest[] = [];
   private readonly queue = new BackendQueue(OUTBOUND_QUEUE_DEFAULTS, false);
@@ -59,6 +62,8 @@ export class Balancer {
     readonly label: string,
     private readonly ctx: MeshContext,
     private accrualConfig: FailureAccrualConfig | undefined,
+    /** The proxy's pod: its timers die with it. */
+    private readonly owner: Owner,
   ) {
     this.rng = ctx.rng(`balancer/${label}`);
     this.accrualRng = ctx.rng(`accrual/${label}`);
@@ -82,7 +87,8 @@ export class Balancer {
 
   /** Failure accrual changed with the Service's annotations (or the stack switched). */
   setAccrual(config: FailureAccrualConfig | undefined): void {
-    if (config === this.accrualConfig) return;
+    // Configs are recomputed on every update; only a different setting resets the breakers.
+    if (JSON.stringify(config) === JSON.stringify(this.accrualConfig)) return;
     this.accrualConfig = config;
     this.endpoints = this.endpoints.map((e) => this.newEndpoint(e.pod));
     this.refresh();
@@ -99,7 +105,7 @@ export class Balancer {
     if (connectFailed) {
       const span = RECONNECT_BACKOFF_MAX_US - RECONNECT_BACKOFF_MIN_US;
       endpoint.reconnectUntilUs = now + RECONNECT_BACKOFF_MIN_US + Math.floor(this.rng.next() * span);
-      this.ctx.sim.scheduleAt(endpoint.reconnectUntilUs, () => this.refresh(), undefined, Priority.Timeout);
+      this.ctx.sim.scheduleAt(endpoint.reconnectUntilUs, () => this.refresh(), undefined, Priority.Timeout, this.owner);
     }
     if (endpoint.accrual !== undefined) {
       const step = endpoint.accrual.onResponse(failure, now);
@@ -119,7 +125,7 @@ export class Balancer {
           const step = endpoint.accrual?.onTimer(this.ctx.sim.nowUs);
           if (step !== undefined) this.onAccrualStep(endpoint, step.actions, step.reason);
           this.refresh();
-        }, undefined, Priority.Timeout);
+        }, undefined, Priority.Timeout, this.owner);
       } else if (a.kind !== "arm-timer") {
         this.ctx.emit(`breaker.${a.kind}`, { backend: this.label, endpoint: endpoint.pod.name, reason });
       }
@@ -196,7 +202,7 @@ export class Balancer {
     this.failFastTimer = this.ctx.sim.scheduleAt(atUs, () => {
       this.failFastTimer = undefined;
       this.apply(this.queue.onFailFastTimer(this.ctx.sim.nowUs), undefined);
-    }, undefined, Priority.Timeout);
+    }, undefined, Priority.Timeout, this.owner);
   }
 
   private cancelFailFast(): void {

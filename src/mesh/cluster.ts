@@ -11,6 +11,7 @@ import type { Rng } from "../sim/rng.js";
 import type { Balancer } from "./balancer.js";
 import type { MeshContext } from "./context.js";
 import { type ClusterObjects, type Destination, resolveDestination, type ServiceRef, serviceKey } from "./destination.js";
+import type { ServiceMirror } from "./multicluster.js";
 import type { OutboundProxy } from "./outbound.js";
 import type { Pod, WorkloadTemplate } from "./pod.js";
 import type { DistributionSpec } from "../sim/distributions.js";
@@ -36,6 +37,8 @@ interface Delivery {
 export class Cluster implements ClusterObjects {
   alive = true;
   controlPlaneUp = true;
+  /** The multicluster gateway pod, when another cluster links to this one. */
+  gatewayPod: Pod | undefined;
   readonly name: string;
   readonly domain: string;
   readonly trustAnchor: string;
@@ -46,9 +49,15 @@ export class Cluster implements ClusterObjects {
   private readonly endpointSubs = new Map<string, Map<Balancer, Delivery>>();
   private readonly destinationSubs = new Map<string, Map<OutboundProxy, Delivery>>();
   private readonly changedWhileDown = new Set<string>();
+  private configChangedWhileDown = false;
   private readonly propagation: Distribution;
   private readonly rng: Rng;
   private destinationCache = new Map<string, Destination>();
+  /** Mirror Services by `ns/name`, and the service mirror that owns each. */
+  private readonly mirrors = new Map<string, ServiceMirror>();
+  /** API watchers of Endpoints (service mirrors of other clusters, the failover operator). */
+  private readonly endpointWatchers = new Map<string, Array<() => void>>();
+  private readonly anyEndpointWatchers: Array<(namespace: string, name: string) => void> = [];
 
   constructor(spec: ClusterSpec, propagation: DistributionSpec, private readonly ctx: MeshContext) {
     this.name = spec.name;
@@ -112,6 +121,8 @@ export class Cluster implements ClusterObjects {
 
   /** Pods a Service selects, alive and ready: what its Endpoints `addresses` hold. */
   readyEndpoints(namespace: string, name: string): Pod[] {
+    const mirror = this.mirrors.get(`${namespace}/${name}`);
+    if (mirror !== undefined) return mirror.readyEndpoints(namespace, name);
     const svc = this.services.get(`${namespace}/${name}`);
     if (svc?.selector === undefined || Object.keys(svc.selector).length === 0) return [];
     const out: Pod[] = [];
@@ -153,19 +164,58 @@ export class Cluster implements ClusterObjects {
     return this.destination(service);
   }
 
+  /** A dead proxy's balancers stop receiving endpoint updates. */
+  unsubscribeEndpoints(balancer: Balancer): void {
+    for (const subs of this.endpointSubs.values()) subs.delete(balancer);
+  }
+
+  unsubscribeDestinations(proxy: OutboundProxy): void {
+    for (const subs of this.destinationSubs.values()) subs.delete(proxy);
+  }
+
   subscribeEndpoints(balancer: Balancer, service: ServiceRef): void {
     const key = `${service.namespace}/${service.name}`;
     const subs = this.endpointSubs.get(key) ?? new Map<Balancer, Delivery>();
     subs.set(balancer, { lastDeliveryUs: this.ctx.sim.nowUs });
     this.endpointSubs.set(key, subs);
-    // Without a control plane a new proxy learns no endpoints: its requests wait, then fail fast.
+    // Without a control plane a new proxy learns no endpoints (its requests wait, then fail fast)
+    // until the control plane is back.
+    if (!this.controlPlaneUp) this.changedWhileDown.add(key);
     balancer.setEndpoints(this.controlPlaneUp ? this.readyEndpoints(service.namespace, service.name) : []);
   }
 
-  /** The Endpoints controller saw a change behind `namespace/name`; tell subscribed proxies. */
+  /** A mirror Service the service mirror created here, as a selector-less Service. */
+  addMirror(remote: ServiceView, name: string, mirror: ServiceMirror): void {
+    const { selector: _remoteSelector, ...rest } = remote;
+    const view: ServiceView = { ...rest, name, labels: { "mirror.linkerd.io/mirrored-service": "true" }, annotations: {} };
+    this.services.set(`${remote.namespace}/${name}`, view);
+    this.mirrors.set(`${remote.namespace}/${name}`, mirror);
+  }
+
+  /** The authority a client sends when `service` is a gateway-mode mirror (the remote FQDN). */
+  authorityOverride(service: ServiceRef): string | undefined {
+    return this.mirrors.get(`${service.namespace}/${service.name}`)?.authorityFor(service.namespace, service.name);
+  }
+
+  /** Watch the Endpoints of one Service through this cluster's API server. */
+  onEndpointsChanged(namespace: string, name: string, listener: () => void): void {
+    const key = `${namespace}/${name}`;
+    this.endpointWatchers.set(key, [...(this.endpointWatchers.get(key) ?? []), listener]);
+  }
+
+  /** Watch every Endpoints change (the failover operator). */
+  onAnyEndpointsChanged(listener: (namespace: string, name: string) => void): void {
+    this.anyEndpointWatchers.push(listener);
+  }
+
+  /** The Endpoints controller saw a change behind `namespace/name`; tell watchers and subscribed proxies. */
   endpointsChanged(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
     this.ctx.emit("endpoints.updated", { cluster: this.name, service: key, ready: this.readyEndpoints(namespace, name).length });
+    if (this.alive) {
+      for (const w of this.endpointWatchers.get(key) ?? []) w();
+      for (const w of this.anyEndpointWatchers) w(namespace, name);
+    }
     if (!this.controlPlaneUp) {
       this.changedWhileDown.add(key);
       return;
@@ -185,11 +235,30 @@ export class Cluster implements ClusterObjects {
       this.endpointsChanged(namespace, name);
     }
     this.changedWhileDown.clear();
+    if (this.configChangedWhileDown) {
+      this.configChangedWhileDown = false;
+      this.configChanged();
+    }
+  }
+
+  /** The failover operator's JSON merge patch of `spec.backends`; the SMI adaptor and the destination controller follow. */
+  patchTrafficSplit(namespace: string, name: string, backends: ReadonlyArray<{ service: string; weight: number }>): void {
+    const list = this.byKind.get("TrafficSplit") ?? [];
+    const i = list.findIndex((o) => o.metadata.name === name && (o.metadata.namespace ?? "default") === namespace);
+    const old = list[i];
+    if (old === undefined) return;
+    const spec = { ...((old.raw["spec"] ?? {}) as Record<string, unknown>), backends: backends.map((b) => ({ service: b.service, weight: b.weight })) };
+    list[i] = { ...old, raw: { ...old.raw, spec } };
+    this.configChanged();
   }
 
   /** Config objects changed (e.g. a TrafficSplit patch): recompute and push to subscribed proxies. */
   configChanged(): void {
     this.destinationCache = new Map();
+    if (!this.controlPlaneUp) {
+      this.configChangedWhileDown = true;
+      return;
+    }
     for (const [key, subs] of this.destinationSubs) {
       const dest = this.destination(keyToRef(key));
       for (const [proxy, delivery] of subs) this.deliver(delivery, () => proxy.updateDestination(dest));

@@ -10,6 +10,7 @@ import type { DirectWorld } from "./world-api.js";
 
 export class DirectClient implements Client {
   private readonly rng: Rng;
+  private readonly pending = new Set<Respond>();
 
   constructor(private readonly pod: Pod, private readonly world: DirectWorld) {
     this.rng = world.rng(`kube-proxy/${pod.cluster}/${pod.namespace}/${pod.name}`);
@@ -27,12 +28,14 @@ export class DirectClient implements Client {
     };
     this.world.requestStarted(request);
     const done: Respond = (res) => {
+      if (!this.pending.delete(done)) return;
       const now = this.world.sim.nowUs;
       this.world.attempt(labels).record(startUs, now, res.status < 500, res.status);
       this.world.request(labels).record(startUs, now, res.status < 500, res.status);
       this.world.requestEnded(request);
       respond(res);
     };
+    this.pending.add(done);
     const endpoints = service === undefined ? [] : this.world.readyEndpoints(this.pod.cluster, service.namespace, service.name);
     if (endpoints.length === 0) {
       // Nothing behind the ClusterIP: the connection is refused at once.
@@ -41,5 +44,9 @@ export class DirectClient implements Client {
     }
     const target = endpoints[randomIndex(this.rng, endpoints.length)] as Pod;
     this.world.transmit(this.pod, target, request, done);
+  }
+
+  abandon(): void {
+    for (const done of [...this.pending]) done({ status: 502, error: "reset", from: "client-pod-killed" });
   }
 }

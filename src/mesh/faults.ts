@@ -86,6 +86,13 @@ function start(world: WorldInternals, action: FaultAction): (() => void) | undef
         d.desiredReplicas = 0;
         for (const pod of [...d.pods]) world.workloads.killPod(cluster, d, pod, "cluster-lost");
       }
+      const gateway = cluster.gatewayPod;
+      if (gateway !== undefined && gateway.alive) {
+        gateway.alive = false;
+        gateway.app.abandonAll({ status: 502, error: "reset", from: "cluster-lost" });
+        gateway.client.abandon();
+        world.emit("pod.killed", { pod: gateway.label, reason: "cluster-lost" });
+      }
       return undefined;
     }
   }

@@ -47,7 +47,7 @@ export interface SeriesLabels {
 
 export const LABEL_NAMES = ["traffic", "client", "service", "route", "backend", "server", "pod"] as const;
 
-export const COUNTER_NAMES = ["retries", "budgetExhausted", "failFast", "loadShed", "duplicates", "limitExceeded", "timeouts"] as const;
+export const COUNTER_NAMES = ["retries", "budgetExhausted", "failFast", "loadShed", "duplicates", "limitExceeded", "timeouts", "arrivals"] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 export interface MeshMetricsOptions {
@@ -123,6 +123,8 @@ export interface WindowStats {
   duplicates: number;
   limitExceeded: number;
   timeouts: number;
+  /** Requests that reached a server, counted by the end-user traffic that caused them (`arrivals` counter). */
+  arrivals: number;
   /** Time-weighted mean of in-flight logical requests. */
   inFlightMean: number;
   /** Busy slot-time / capacity slot-time of matching servers. */
@@ -358,6 +360,7 @@ export class MeshMetrics {
       duplicates: count("duplicates"),
       limitExceeded: count("limitExceeded"),
       timeouts: count("timeouts"),
+      arrivals: count("arrivals"),
       inFlightMean: sumScalar(this.inFlights.matching(filter), slice) / (toUs - fromUs),
       utilization: ratio(busy, capacity),
       statusCounts: req.statuses,

@@ -75,6 +75,9 @@ export class OutboundProxy implements Client {
   /** Per-request lookups by object identity, so the hot path builds no string keys. */
   private readonly destinationsByRef = new Map<ServiceRef, { key: string; state: DestinationState }>();
   private readonly balancersByRef = new Map<object, Balancer>();
+  private readonly balancersByParent = new Map<string, Balancer[]>();
+  /** Requests in progress, so a dying pod can end them. */
+  readonly flows = new Set<RequestFlow>();
   private readonly seriesByRoute = new Map<string | undefined, Map<object, RouteSeries>>();
   private readonly resolved = new Map<string, { host: string; service: ServiceRef | undefined }>();
   readonly rng: Rng;
@@ -144,29 +147,39 @@ export class OutboundProxy implements Client {
   updateDestination(dest: Destination): void {
     const key = serviceKey(dest.service);
     this.destinations.set(key, { dest, budget: this.budgetFor(dest) });
-    if (dest.stack === "policy") this.balancers.get(key)?.setAccrual(dest.accrual);
+    // Failure accrual exists only on the client-policy stack (forced off on the profile stack).
+    const accrual = dest.stack === "policy" ? dest.accrual : undefined;
+    for (const b of this.balancersByParent.get(key) ?? []) b.setAccrual(accrual);
     this.world.emit("proxy.config-updated", { pod: this.pod.name, service: key, stack: dest.stack, reason: "destination-update" });
   }
 
   /** The balancer for a backend, looked up by the config object that names it. */
-  balancerFor(ref: object, service: ServiceRef, accrualFrom: Destination | undefined): Balancer {
+  balancerFor(ref: object, parent: Destination, backend: ServiceRef): Balancer {
     let b = this.balancersByRef.get(ref);
     if (b === undefined) {
-      b = this.balancer(service, accrualFrom);
+      b = this.balancer(parent, backend);
       this.balancersByRef.set(ref, b);
     }
     return b;
   }
 
-  balancer(service: ServiceRef, accrualFrom: Destination | undefined): Balancer {
-    const key = serviceKey(service);
+  /** Concrete backends are per (parent Service, backend Service), as the proxy's stacks are. */
+  balancer(parent: Destination, backend: ServiceRef): Balancer {
+    const parentKey = serviceKey(parent.service);
+    const key = `${parentKey}>${serviceKey(backend)}`;
     let b = this.balancers.get(key);
     if (b === undefined) {
-      const accrual = accrualFrom?.stack === "policy" ? accrualFrom.accrual : undefined;
-      b = this.world.newBalancer(this, service, accrual);
+      b = this.world.newBalancer(this, backend, parent.stack === "policy" ? parent.accrual : undefined);
       this.balancers.set(key, b);
+      this.balancersByParent.set(parentKey, [...(this.balancersByParent.get(parentKey) ?? []), b]);
     }
     return b;
+  }
+
+  /** The pod died: every request it was proxying ends, and it stops listening to the control plane. */
+  abandon(): void {
+    for (const flow of [...this.flows]) flow.abort();
+    this.world.unsubscribe(this, [...this.balancers.values()]);
   }
 
   private budgetFor(dest: Destination): RetryBudget | undefined {
@@ -186,6 +199,7 @@ class Attempt implements BackendRequest {
     readonly startUs: number,
     readonly balancer: Balancer | undefined,
     readonly backend: string,
+    readonly backendRef?: ServiceRef,
   ) {}
   send(endpoint: Endpoint): void {
     this.flow.sendAttempt(this, endpoint);
@@ -205,6 +219,10 @@ class RequestFlow {
   private routeName = "";
   private serviceLabel = "";
   private deadlineUs: number | undefined;
+  private deadlineTimer: number | undefined;
+  private backoffTimer: number | undefined;
+  /** The attempt in flight (or waiting in a backend queue), if any. */
+  private current: Attempt | undefined;
   private attempts = 0;
   private finished = false;
 
@@ -217,6 +235,7 @@ class RequestFlow {
     this.world = proxy.world;
     this.startUs = this.world.sim.nowUs;
     this.world.requestStarted(request);
+    proxy.flows.add(this);
   }
 
   start(): void {
@@ -248,7 +267,43 @@ class RequestFlow {
     }
     this.deadlineUs = requestDeadlineUs(this.startUs, timeoutUs);
     this.series().inFlight.change(1, this.startUs);
+    if (this.deadlineUs !== undefined) {
+      // The deadline is fixed at route entry and covers every attempt and every backoff.
+      this.deadlineTimer = this.world.sim.scheduleAt(this.deadlineUs, () => this.deadlineReached(), undefined, Priority.Timeout, this.proxy.pod);
+    }
     this.attempt();
+  }
+
+  /**
+   * The request deadline (ServiceProfile route `timeout`, or `timeout.linkerd.io/request`) fired:
+   * the request ends with 504 whatever it was doing. On the profile stack the timeout layer sits
+   * outside the retry layer, so the budget sees nothing of it (no deposit).
+   */
+  private deadlineReached(): void {
+    this.deadlineTimer = undefined;
+    if (this.finished) return;
+    const error: ProxyErrorKind = this.state.dest.stack === "profile" ? "route-timeout" : "request-timeout";
+    const res: HttpResponse = { status: errorToStatus(error), error };
+    if (this.backoffTimer !== undefined) this.world.sim.cancel(this.backoffTimer);
+    const current = this.current;
+    if (current !== undefined && !current.done) {
+      this.series().counter("timeouts").add(this.world.sim.nowUs);
+      this.closeAttempt(current, res);
+    }
+    this.finish(res, error);
+  }
+
+  /** The client pod died: stop everything this request was doing. */
+  abort(): void {
+    if (this.finished) return;
+    if (this.backoffTimer !== undefined) this.world.sim.cancel(this.backoffTimer);
+    const current = this.current;
+    if (current !== undefined && !current.done) {
+      current.done = true;
+      current.cancelled = true;
+      if (current.timer !== undefined) this.world.sim.cancel(current.timer);
+    }
+    this.finish({ status: 502, error: "reset", from: "client-pod-killed" }, "client-pod-killed");
   }
 
   private seriesCache: RouteSeries | undefined;
@@ -272,11 +327,13 @@ class RequestFlow {
       this.world.emit("attempt.injected-failure", { route: this.routeName, reason: choice.message });
       return this.attemptEnded(new Attempt(this, this.attempts, now, undefined, ""), { status: choice.failure, from: "proxy-backend" });
     }
-    const attempt = new Attempt(this, this.attempts, now, choice.balancer, `${choice.backend.name}.${choice.backend.namespace}`);
+    const attempt = new Attempt(this, this.attempts, now, choice.balancer, choice.backend.name, choice.backend);
+    this.current = attempt;
+    // The request deadline has its own timer; an attempt only arms its per-try and response timers.
     const timeouts =
       this.state.dest.stack === "profile"
-        ? profileAttemptTimeouts(this.deadlineUs)
-        : annotationAttemptTimeouts(attempt.n, this.ruleConfig?.retry, this.ruleConfig?.timeouts ?? {}, this.deadlineUs);
+        ? profileAttemptTimeouts(undefined)
+        : annotationAttemptTimeouts(attempt.n, this.ruleConfig?.retry, this.ruleConfig?.timeouts ?? {}, undefined);
     const timer = wholeResponseTimer(timeouts, now);
     if (timer !== undefined) {
       attempt.timer = this.world.sim.scheduleAt(timer.atUs, () => this.timedOut(attempt, timer.error), undefined, Priority.Timeout, this.proxy.pod);
@@ -288,11 +345,11 @@ class RequestFlow {
     const dest = this.state.dest;
     if (dest.stack === "profile") {
       if (dest.targets.length === 0) {
-        const b = this.proxy.balancerFor(dest, dest.service, dest);
+        const b = this.proxy.balancerFor(dest, dest, dest.service);
         return selectFirstAvailable([{ ready: b.isReady(), b }]).kind === "picked" ? { balancer: b, backend: dest.service } : undefined;
       }
       const options = dest.targets.map((t) => {
-        const b = this.proxy.balancerFor(t, t.service, undefined);
+        const b = this.proxy.balancerFor(t, dest, t.service);
         return { weight: t.weight, ready: b.isReady(), b, service: t.service };
       });
       const d = selectRandomAvailable(options, this.proxy.rng);
@@ -310,14 +367,18 @@ class RequestFlow {
 
   private backendOption(be: EffectiveBackend, dest: Destination): { weight: number; ready: boolean; be: EffectiveBackend; b: Balancer | undefined } {
     if (be.kind === "failure") return { weight: be.weight, ready: true, be, b: undefined };
-    const b = this.proxy.balancerFor(be, { namespace: be.namespace, name: be.name, port: be.port }, dest);
+    const b = this.proxy.balancerFor(be, dest, { namespace: be.namespace, name: be.name, port: be.port });
     return { weight: be.weight, ready: b.isReady(), be, b };
   }
 
   sendAttempt(attempt: Attempt, endpoint: Endpoint): void {
     attempt.endpoint = endpoint;
     attempt.sentAtUs = this.world.sim.nowUs;
-    this.world.transmit(this.proxy.pod, endpoint.pod, this.request, (res) => {
+    const override = attempt.balancer?.authorityOverride;
+    // A gateway-mode mirror's endpoint is the remote gateway, which routes by the remote FQDN.
+    const r = this.request;
+    const request: HttpRequest = override === undefined ? r : { method: r.method, path: r.path, authority: override, bodyBytes: r.bodyBytes, origin: r.origin };
+    this.world.transmit(this.proxy.pod, endpoint.pod, request, (res) => {
       if (!attempt.done) this.attemptEnded(attempt, res);
     });
   }
@@ -331,6 +392,13 @@ class RequestFlow {
 
   attemptEnded(attempt: Attempt, res: HttpResponse): void {
     if (attempt.done || this.finished) return;
+    const failure = this.closeAttempt(attempt, res);
+    if (this.state.dest.stack === "profile") this.afterProfileAttempt(res, failure);
+    else this.afterPolicyAttempt(attempt, res, failure);
+  }
+
+  /** Account for an attempt that ended: timers, load and breaker feedback, metrics. Returns its class. */
+  private closeAttempt(attempt: Attempt, res: HttpResponse): boolean {
     attempt.done = true;
     attempt.cancelled = true;
     const now = this.world.sim.nowUs;
@@ -344,13 +412,13 @@ class RequestFlow {
       attempt.balancer?.complete(attempt.endpoint, attempt.sentAtUs, failure, res.error === "connect-error");
     }
     this.series().attempt(attempt.backend).record(attempt.startUs, now, !failure, res.status);
+    if (attempt.backendRef !== undefined) this.world.attemptOutcome(this.proxy.pod, attempt.backendRef, !failure);
     if (res.error === "fail-fast") this.series().counter("failFast").add(now);
     else if (res.error === "load-shed") this.series().counter("loadShed").add(now);
     if (failure) {
       this.world.emit("attempt.failed", { route: this.routeName, attempt: attempt.n, status: res.status, reason: res.error ?? res.from ?? "status" });
     }
-    if (this.state.dest.stack === "profile") this.afterProfileAttempt(res, failure);
-    else this.afterPolicyAttempt(attempt, res, failure);
+    return failure;
   }
 
   private afterProfileAttempt(res: HttpResponse, failure: boolean): void {
@@ -387,7 +455,8 @@ class RequestFlow {
       }
       return this.finish(res, decision.reason, failure);
     }
-    this.world.sim.schedule(decision.delayUs, () => {
+    this.backoffTimer = this.world.sim.schedule(decision.delayUs, () => {
+      this.backoffTimer = undefined;
       if (this.finished) return;
       const dispatch = decideRetryDispatch(this.innerReady());
       if (!dispatch.dispatch) {
@@ -410,6 +479,8 @@ class RequestFlow {
   private finish(res: HttpResponse, reason: string, failure = true): void {
     if (this.finished) return;
     this.finished = true;
+    this.proxy.flows.delete(this);
+    if (this.deadlineTimer !== undefined) this.world.sim.cancel(this.deadlineTimer);
     const now = this.world.sim.nowUs;
     const status = res.error !== undefined ? errorToStatus(res.error) : res.status;
     this.series().request.record(this.startUs, now, !failure, status);

@@ -3,8 +3,8 @@
 // dropped centrally by the kernel).
 
 import type { Owner } from "../sim/event-queue.js";
-import type { App } from "./app.js";
-import type { HttpRequest, Respond } from "./http.js";
+import type { Degradation } from "./app.js";
+import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { ServerSeries } from "./metrics.js";
 
 /** The readiness probe of the pod's first container, Kubernetes defaults applied. */
@@ -27,9 +27,20 @@ export interface WorkloadTemplate {
   readinessProbe: ReadinessProbe | undefined;
 }
 
+/** What runs in a pod and answers requests: an application, or the gateway's forwarding proxy. */
+export interface Container {
+  handle(request: HttpRequest, respond: Respond, probe?: boolean): void;
+  /** The pod died: every request it holds ends with `response`. */
+  abandonAll(response: HttpResponse): void;
+  readonly slots: number;
+  degrade(d: Degradation): void;
+}
+
 /** How a pod sends a request: through its outbound proxy when meshed, straight to a pod otherwise. */
 export interface Client {
   send(request: HttpRequest, respond: Respond, traffic: string | undefined): void;
+  /** The pod died: end every request it has in progress, and stop listening to the control plane. */
+  abandon(): void;
 }
 
 export class Pod implements Owner {
@@ -41,7 +52,7 @@ export class Pod implements Owner {
   /** Fault: the readiness endpoint answers failure. */
   probeForcedFail = false;
   readonly label: string;
-  app!: App;
+  app!: Container;
   client!: Client;
   /** Metric series of this pod's inbound side, set when the pod is created. */
   serverSeries!: ServerSeries;

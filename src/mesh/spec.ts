@@ -13,6 +13,8 @@ export interface WorldSpec {
   /** Excluded from expectation and report windows unless a window names it. */
   warmupUs: number;
   clusters: ClusterSpec[];
+  /** `linkerd multicluster link` equivalents: `from` mirrors `to`'s exported Services. */
+  links: LinkSpec[];
   mesh: MeshSettings;
   network: NetworkSpec;
   behavior: BehaviorSpec[];
@@ -32,6 +34,17 @@ export interface ClusterSpec {
   domain: string;
 }
 
+export interface LinkSpec {
+  /** The cluster that mirrors (where the Link object lives). */
+  from: string;
+  /** The cluster whose exported Services are mirrored (its gateway serves them). */
+  to: string;
+  /** Gateway probe period (the gateway's `mirror.linkerd.io/probe-period`). Default 3 s. */
+  probePeriodUs: number;
+  /** `linkerd multicluster link --cluster-name`: names the mirrors (`<svc>-<clusterName>`). Default `to`. */
+  clusterName: string;
+}
+
 export interface MeshSettings {
   trustAnchor: string;
   /** Overhead added by each proxy a request passes (outbound and inbound each count once). */
@@ -41,6 +54,22 @@ export interface MeshSettings {
   failover: {
     /** `readiness` = real linkerd-failover; `success-rate-ramp` = the guide's gradual, success-rate-driven alternative. */
     mode: "readiness" | "success-rate-ramp";
+    /** Parameters of `success-rate-ramp` (ignored by `readiness`). */
+    successRate: {
+      windowUs: number;
+      /** Success rate below which weight moves away from the primary (0..1). */
+      threshold: number;
+      /** Fraction of the total weight moved per interval. */
+      step: number;
+      intervalUs: number;
+      /** Requests the window needs before the ramp acts. */
+      minSamples: number;
+    };
+  };
+  /** Each cluster's multicluster gateway (one pod, its own proxy). */
+  gateway: {
+    /** Requests the gateway forwards at once; more wait. */
+    concurrency: number;
   };
 }
 
@@ -161,6 +190,19 @@ export type Bound = { equals: number } | { atMost: number } | { atLeast: number 
 
 export type ExpectSpec =
   | { name: string; kind: "metric"; metric: Metric; where: MetricFilter; window: [number, number]; bound: Bound }
+  | {
+      name: string;
+      kind: "failover";
+      /** `namespace/name` of the TrafficSplit. */
+      trafficSplit: string;
+      cluster: string;
+      /** Measure from this instant (usually when the fault starts). */
+      afterUs: number;
+      /** Pass if the primary loses its weight within this long; absent with `never` ⇒ it must not. */
+      withinUs?: number;
+      /** Pass only if the primary keeps its weight from `after` to the end. */
+      never?: boolean;
+    }
   | { name: string; kind: "reached"; mark: string; bound: Bound }
   | { name: string; kind: "invariant"; invariant: string };
 

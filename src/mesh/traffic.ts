@@ -57,10 +57,17 @@ export class TrafficGenerator {
   }
 
   private scheduleNext(): void {
+    const now = this.host.sim.nowUs;
+    if (this.spec.arrivals.kind === "constant" && rateAt(this.spec.rate, now) <= 0) {
+      // Nothing to send now: look again when the schedule next changes.
+      const next = this.spec.rate.find((p) => p.atUs > now);
+      if (next !== undefined && next.atUs < this.endUs) this.host.sim.scheduleAt(next.atUs, () => this.scheduleNext(), undefined, Priority.Arrival);
+      return;
+    }
     const delayUs =
       this.spec.arrivals.kind === "poisson"
         ? Math.max(1, Math.round((-1e6 / this.maxRateRps) * Math.log(1 - this.rng.next())))
-        : Math.max(1, Math.round(1e6 / Math.max(rateAt(this.spec.rate, this.host.sim.nowUs), this.maxRateRps / 1e6)));
+        : Math.max(1, Math.round(1e6 / rateAt(this.spec.rate, now)));
     if (this.host.sim.nowUs + delayUs >= this.endUs) return;
     this.host.sim.schedule(delayUs, () => this.openArrival(), undefined, Priority.Arrival);
   }
@@ -70,6 +77,7 @@ export class TrafficGenerator {
     const rate = rateAt(this.spec.rate, now);
     // Poisson arrivals follow the schedule by thinning a process at the peak rate.
     const accept = this.spec.arrivals.kind === "poisson" ? this.rng.next() * this.maxRateRps < rate : rate > 0;
+    if (this.spec.arrivals.kind === "poisson" && this.maxRateRps <= 0) return;
     if (accept) this.issue(() => undefined);
     this.scheduleNext();
   }

@@ -7,7 +7,8 @@ import { App } from "./app.js";
 import type { Cluster, Deployment } from "./cluster.js";
 import { POD_START_US } from "./defaults.js";
 import type { HttpRequest } from "./http.js";
-import { Pod } from "./pod.js";
+import { GatewayForwarder } from "./multicluster.js";
+import { Pod, type WorkloadTemplate } from "./pod.js";
 import type { WorldInternals } from "./world.js";
 
 const PROBE_ORIGIN = { id: 0, traffic: "kubelet" };
@@ -32,6 +33,25 @@ export class Workloads {
     return pod;
   }
 
+  /** The cluster's multicluster gateway: `linkerd-gateway` in `linkerd-multicluster`, a meshed proxy. */
+  createGateway(cluster: Cluster, concurrency: number): Pod {
+    const template: WorkloadTemplate = {
+      cluster: cluster.name,
+      namespace: "linkerd-multicluster",
+      deployment: "linkerd-gateway",
+      labels: { app: "linkerd-gateway" },
+      serviceAccount: "linkerd-gateway",
+      meshed: true,
+      readinessProbe: undefined,
+    };
+    const pod = new Pod(template, "linkerd-gateway-0", this.world.sim.nowUs, true);
+    pod.client = this.world.clientFor(pod);
+    pod.app = new GatewayForwarder(pod, concurrency);
+    this.world.server(pod).setConcurrency(concurrency, this.world.sim.nowUs);
+    this.world.emit("pod.started", { pod: pod.label, ready: true });
+    return pod;
+  }
+
   /** Bring the number of pods to the desired replica count. */
   reconcile(cluster: Cluster, d: Deployment): void {
     const alive = d.pods.filter((p) => p.alive);
@@ -49,6 +69,7 @@ export class Workloads {
     if (!pod.alive) return;
     pod.alive = false;
     pod.app.abandonAll({ status: 502, error: "reset", from: "pod-killed" });
+    pod.client.abandon();
     d.pods = d.pods.filter((p) => p !== pod);
     this.world.emit("pod.killed", { pod: pod.label, reason });
     if (pod.ready) this.readinessChanged(cluster, pod);

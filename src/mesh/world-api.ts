@@ -30,4 +30,8 @@ export interface MeshWorld extends DirectWorld {
   newBalancer(proxy: OutboundProxy, service: ServiceRef, accrual: FailureAccrualConfig | undefined): Balancer;
   counter(name: CounterName, labels: SeriesLabels): CounterSeries;
   inFlight(labels: SeriesLabels): GaugeSeries;
+  /** A dead proxy's subscriptions end: no more endpoint or config deliveries. */
+  unsubscribe(proxy: OutboundProxy, balancers: readonly Balancer[]): void;
+  /** An attempt from `pod` to the concrete backend ended (feeds success-rate-driven failover). */
+  attemptOutcome(pod: Pod, backend: ServiceRef, ok: boolean): void;
 }

@@ -14,6 +14,8 @@ import { Cluster, type Deployment } from "./cluster.js";
 import { DEFAULT_BEHAVIOR } from "./defaults.js";
 import type { Destination, ServiceRef } from "./destination.js";
 import { DirectClient } from "./direct-client.js";
+import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
+import { ServiceMirror } from "./multicluster.js";
 import { applyFault } from "./faults.js";
 import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost } from "./http.js";
 import { type CounterName, type CounterSeries, type GaugeSeries, MeshMetrics, type RequestSeries, type SeriesLabels, type ServerSeries } from "./metrics.js";
@@ -46,6 +48,10 @@ export interface WorldResult {
   marks: Map<string, number>;
   /** Pods per workload (`cluster/ns/deployment`) at the end: running, and how many of them meshed. */
   workloads: Map<string, { meshed: number; running: number }>;
+  /** Every failover weight change, in time order. */
+  splitUpdates: SplitUpdate[];
+  /** `linkerd multicluster gateways` rows per source cluster at the end. */
+  gateways: Array<{ from: string; cluster: string; alive: boolean; numSvc: number; latencyMs: number }>;
   invariantViolations: string[];
 }
 
@@ -60,6 +66,12 @@ export interface WorldInternals extends MeshWorld {
   server(pod: Pod): ServerSeries;
   deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }>;
 }
+
+/**
+ * How long a client takes to notice that a connection into a vanished region is dead (HTTP/2 and
+ * TCP keepalive; an assumption — Linkerd's docs give no figure). In-flight requests fail then.
+ */
+const LOST_CONNECTION_DETECT_US = 10_000_000;
 
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
 const MAX_EVENTS = 5_000_000_000;
@@ -77,6 +89,9 @@ export class World implements WorldInternals {
   private readonly parsedCalls = new Map<object, ReturnType<typeof parseHttpUrl>>();
   private readonly marks = new Map<string, number>();
   private readonly violations: string[] = [];
+  private readonly splitUpdates: SplitUpdate[] = [];
+  private readonly mirrors: ServiceMirror[] = [];
+  private readonly operators = new Map<string, FailoverOperator>();
   private started = 0;
   private endedCount = 0;
   private originIds = 0;
@@ -91,6 +106,8 @@ export class World implements WorldInternals {
     this.workloads = new Workloads(this);
     for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.propagationDelay, this));
     for (const cluster of this.clusters.values()) this.createDeployments(cluster);
+    this.startMulticluster();
+    for (const cluster of this.clusters.values()) this.startOperator(cluster);
     for (const t of spec.traffic) new TrafficGenerator(t, this.trafficHost(), spec.durationUs).start();
     for (const f of spec.faults) applyFault(this, f);
   }
@@ -116,9 +133,11 @@ export class World implements WorldInternals {
       simulatedUs: this.sim.nowUs,
       requests: this.started,
       metrics: this.metrics,
-      edges: [...this.edges.values()].sort((a, b) => (a.client + a.server).localeCompare(b.client + b.server)),
+      edges: [...this.edges.values()].sort((a, b) => (a.client !== b.client ? (a.client < b.client ? -1 : 1) : a.server < b.server ? -1 : a.server > b.server ? 1 : 0)),
       marks: this.marks,
       workloads: this.workloadCounts(),
+      splitUpdates: this.splitUpdates,
+      gateways: this.mirrors.map((m) => m.gatewaysRow()),
       invariantViolations: this.violations,
     };
   }
@@ -167,14 +186,35 @@ export class World implements WorldInternals {
 
   newBalancer(proxy: OutboundProxy, service: ServiceRef, accrual: FailureAccrualConfig | undefined): Balancer {
     const label = `${proxy.pod.cluster}/${proxy.pod.namespace}/${proxy.pod.name}/${service.namespace}/${service.name}:${service.port}`;
-    const b = new Balancer(label, this, accrual);
-    (this.clusters.get(proxy.pod.cluster) as Cluster).subscribeEndpoints(b, service);
+    const b = new Balancer(label, this, accrual, proxy.pod);
+    const cluster = this.clusters.get(proxy.pod.cluster) as Cluster;
+    b.authorityOverride = cluster.authorityOverride(service);
+    cluster.subscribeEndpoints(b, service);
     return b;
   }
 
+  unsubscribe(proxy: OutboundProxy, balancers: readonly Balancer[]): void {
+    const cluster = this.clusters.get(proxy.pod.cluster) as Cluster;
+    cluster.unsubscribeDestinations(proxy);
+    for (const b of balancers) cluster.unsubscribeEndpoints(b);
+  }
+
+  attemptOutcome(pod: Pod, backend: ServiceRef, ok: boolean): void {
+    this.operators.get(pod.cluster)?.observe(backend.namespace, backend.name, ok);
+  }
+
   transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
-    if (!this.network.reachable(from.cluster, to.cluster)) {
-      this.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "partition" }), undefined, Priority.Completion, from);
+    const target = this.clusters.get(to.cluster) as Cluster;
+    if (!this.network.reachable(from.cluster, to.cluster) || !target.alive) {
+      // Nothing answers: no RST comes back from a partitioned or vanished region.
+      this.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "unreachable" }), undefined, Priority.Completion, from);
+      return;
+    }
+    if (from.meshed && to.meshed && (this.clusters.get(from.cluster) as Cluster).trustAnchor !== target.trustAnchor) {
+      // mTLS needs a shared trust anchor: the handshake fails and the connection with it.
+      const rttUs = this.network.latencyUs(from.cluster, to.cluster) + this.network.latencyUs(to.cluster, from.cluster);
+      this.emit("tls.handshake-failed", { client: from.workload, server: to.workload, reason: "untrusted-peer" });
+      this.sim.schedule(rttUs, () => respond({ status: 502, error: "connect-error", from: "tls-handshake" }), undefined, Priority.Completion, from);
       return;
     }
     const outUs = (from.meshed ? this.hopUs() : 0) + this.network.latencyUs(from.cluster, to.cluster) + (to.meshed ? this.hopUs() : 0);
@@ -183,10 +223,17 @@ export class World implements WorldInternals {
 
   private arrive(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
     const back = (res: HttpResponse): void => {
-      this.sim.schedule(this.network.latencyUs(to.cluster, from.cluster), () => respond(res), undefined, Priority.Completion, from);
+      // A region that vanishes sends nothing back: in-flight requests end only when the client's
+      // connection is found dead.
+      const lost = !(this.clusters.get(to.cluster) as Cluster).alive;
+      const delayUs = lost ? LOST_CONNECTION_DETECT_US : this.network.latencyUs(to.cluster, from.cluster);
+      this.sim.schedule(delayUs, () => respond(res), undefined, Priority.Completion, from);
     };
     if (!to.alive) return back({ status: 502, error: "connect-error", from: "connection-refused" });
+    // The sender died while the request travelled: its connection is gone, nothing is served.
+    if (!from.alive) return;
     this.recordEdge(from, to);
+    this.counter("arrivals", { traffic: request.origin.traffic, server: to.workload }).add(this.sim.nowUs);
     const arrivedUs = this.sim.nowUs;
     const server = this.server(to);
     to.app.handle(request, (res) => {
@@ -313,6 +360,31 @@ export class World implements WorldInternals {
       }
     }
     return out;
+  }
+
+  /** Gateways in every link target, then a service mirror per link. */
+  private startMulticluster(): void {
+    for (const target of new Set(this.spec.links.map((l) => l.to))) {
+      const cluster = this.clusters.get(target);
+      if (cluster !== undefined) cluster.gatewayPod = this.workloads.createGateway(cluster, this.spec.mesh.gateway.concurrency);
+    }
+    for (const link of this.spec.links) {
+      const local = this.clusters.get(link.from);
+      const remote = this.clusters.get(link.to);
+      if (local === undefined || remote === undefined) continue;
+      const mirror = new ServiceMirror(link, local, remote, this);
+      this.mirrors.push(mirror);
+      mirror.start();
+    }
+  }
+
+  /** A failover operator wherever a TrafficSplit is labelled for it; it watches Endpoints. */
+  private startOperator(cluster: Cluster): void {
+    const operator = new FailoverOperator(cluster, this, this.spec.mesh.failover, (u) => this.splitUpdates.push(u));
+    if (operator.splits().length === 0) return;
+    this.operators.set(cluster.name, operator);
+    cluster.onAnyEndpointsChanged((ns, name) => operator.endpointsChanged(ns, name));
+    operator.start();
   }
 
   private createDeployments(cluster: Cluster): void {

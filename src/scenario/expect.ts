@@ -3,6 +3,7 @@
 
 import type { MeshMetrics, SeriesLabels, WindowStats } from "../mesh/metrics.js";
 import type { Bound, ExpectSpec, Metric, MetricFilter } from "../mesh/spec.js";
+import type { SplitUpdate } from "../mesh/failover-operator.js";
 
 export interface ExpectationResult {
   name: string;
@@ -19,6 +20,8 @@ export interface ExpectationInputs {
   metrics: MeshMetrics;
   marks: ReadonlyMap<string, number>;
   invariantViolations: readonly string[];
+  /** Every TrafficSplit weight change the failover operator made, in time order. */
+  splitUpdates: readonly SplitUpdate[];
 }
 
 const LATENCY: Partial<Record<Metric, (s: WindowStats) => number | null>> = {
@@ -43,13 +46,15 @@ function finite(v: number): number | null {
 export function measure(metrics: MeshMetrics, metric: Metric, where: MetricFilter, window: [number, number]): number | null {
   const labels: Partial<SeriesLabels> = { ...where };
   if (metric === "amplification") {
-    // Attempts the servers saw per logical request at the client: the numerator is counted on
-    // the server side (filter by `server` only), the denominator on the client side.
+    // Requests a server saw per request of the end-user traffic that caused them: with
+    // `where.server`, arrivals at that server (whatever retried on the way, at any layer);
+    // without it, the client proxy's attempts per request.
     const { server, ...clientSide } = labels;
     const requests = metrics.query(clientSide, window).requests;
     if (requests === 0) return null;
-    const served = server === undefined ? metrics.query(clientSide, window).attempts : metrics.query({ server }, window).serverRequests;
-    return served / requests;
+    if (server === undefined) return metrics.query(clientSide, window).attempts / requests;
+    const arrivals = metrics.query({ server, ...(labels.traffic === undefined ? {} : { traffic: labels.traffic }) }, window).arrivals;
+    return arrivals / requests;
   }
   if (metric === "utilization") {
     return finite(metrics.query(where.server === undefined ? {} : { server: where.server }, window).utilization);
@@ -154,6 +159,8 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
         const measured = inputs.marks.get(e.mark) ?? 0;
         return { name: e.name, pass: withinBound(measured, e.bound), measured, expected: `${e.mark} ${describeBound(e.bound)}`, detail: "times the decision was taken" };
       }
+      case "failover":
+        return evaluateFailover(e, inputs.splitUpdates);
       case "invariant": {
         const found = inputs.invariantViolations.length;
         return {
@@ -166,4 +173,21 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
       }
     }
   });
+}
+
+/**
+ * Seconds from `after` until the operator first lowered the primary's weight in that split
+ * (readiness mode: set it to 0; the ramp: its first step down); null if it never did.
+ */
+export function failoverSeconds(updates: readonly SplitUpdate[], cluster: string, split: string, afterUs: number): number | null {
+  const first = updates.find((u) => u.cluster === cluster && u.split === split && u.atUs >= afterUs && u.primaryWeight < u.previousPrimaryWeight);
+  return first === undefined ? null : (first.atUs - afterUs) / 1e6;
+}
+
+function evaluateFailover(e: Extract<ExpectSpec, { kind: "failover" }>, updates: readonly SplitUpdate[]): ExpectationResult {
+  const measured = failoverSeconds(updates, e.cluster, e.trafficSplit, e.afterUs);
+  const detail = `TrafficSplit ${e.trafficSplit} in ${e.cluster}, from ${e.afterUs / 1e6}s`;
+  if (e.never === true) return { name: e.name, pass: measured === null, measured, expected: "the primary keeps its weight", detail };
+  const withinS = (e.withinUs ?? 0) / 1e6;
+  return { name: e.name, pass: measured !== null && measured <= withinS, measured, expected: `failover ≤ ${withinS}s`, detail };
 }

@@ -70,14 +70,8 @@ export function loadScenario(file: string, reader: SourceReader, opts: LoadOptio
   const tooBig = eventBudgetProblem(spec, opts.maxEvents ?? DEFAULT_MAX_EVENTS);
   if (tooBig !== undefined) return fail([makeError(keyPositionAt(src, ["duration"]), ["duration"], tooBig)]);
 
-  const pendingExpectations = scenario.expect.flatMap((e) => (e.failover !== undefined ? [{ name: e.name, failover: e.failover }] : []));
-  const warnings: InputError[] = [
-    ...scenario.links.map((_, i) => makeError(keyPositionAt(src, ["links", i]), ["links", i], "links are accepted but not simulated yet")),
-    ...scenario.expect.flatMap((e, i) =>
-      e.failover === undefined ? [] : [makeError(keyPositionAt(src, ["expect", i, "failover"]), ["expect", i, "failover"], "failover expectations are accepted but not evaluated yet")],
-    ),
-  ];
-  const explain = explainWorld(spec, { params: params.values, links: scenario.links, pendingExpectations });
+  const warnings: InputError[] = [];
+  const explain = explainWorld(spec, { params: params.values });
   return { ok: true, spec, explain, warnings };
 }
 

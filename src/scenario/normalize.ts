@@ -31,11 +31,22 @@ export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opt
     durationUs: s.duration,
     warmupUs: s.warmup,
     clusters: s.clusters.map((c, i) => ({ name: c.name, objects: objects[i] ?? [], trustAnchor: c.trustAnchor ?? s.mesh.trustAnchor, domain: c.domain })),
+    links: s.links.map((l) => ({ from: l.from, to: l.to, probePeriodUs: l.probePeriod, clusterName: l.clusterName ?? l.to })),
     mesh: {
       trustAnchor: s.mesh.trustAnchor,
       proxyLatency: s.mesh.proxy.latency,
       propagationDelay: s.mesh.controlPlane.propagationDelay,
-      failover: { mode: s.mesh.failover.mode },
+      failover: {
+        mode: s.mesh.failover.mode,
+        successRate: {
+          windowUs: s.mesh.failover.successRate.window,
+          threshold: s.mesh.failover.successRate.threshold,
+          step: s.mesh.failover.successRate.step,
+          intervalUs: s.mesh.failover.successRate.interval,
+          minSamples: s.mesh.failover.successRate.minSamples,
+        },
+      },
+      gateway: { concurrency: s.mesh.gateway.concurrency },
     },
     network: { podToPod: s.network.podToPod, between: s.network.between.map((b) => ({ clusters: b.clusters, latency: b.latency })) },
     behavior: s.behavior.map(normalizeBehavior),
@@ -142,6 +153,10 @@ function faultAction(f: ParsedFault): FaultAction {
 /** `failover:` expectations are accepted but not evaluated yet, so they are not part of the world. */
 function normalizeExpectation(e: ParsedExpectation, defaultWindow: [number, number]): ExpectSpec[] {
   if (e.invariant !== undefined) return [{ name: e.name, kind: "invariant", invariant: e.invariant }];
+  if (e.failover !== undefined) {
+    const f = e.failover;
+    return [{ name: e.name, kind: "failover", trafficSplit: f.trafficSplit, cluster: f.cluster, afterUs: f.after, ...(f.within !== undefined ? { withinUs: f.within } : {}), ...(f.never === true ? { never: true } : {}) }];
+  }
   if (e.reached !== undefined) return [{ name: e.name, kind: "reached", mark: e.reached, bound: boundOf(e) ?? { atLeast: 1 } }];
   if (e.metric !== undefined) {
     const bound = boundOf(e) as Bound;
@@ -164,9 +179,7 @@ function boundOf(e: ParsedExpectation): Bound | undefined {
 /** What `explain` shows besides the world: the params in effect and sections kept raw for now. */
 export interface ExplainExtras {
   params: Record<string, string | number | boolean>;
-  links: unknown[];
-  /** `failover:` expectations by name, as written. */
-  pendingExpectations: Array<{ name: string; failover: unknown }>;
+
 }
 
 /** The normalised scenario as plain data in the scenario's own vocabulary, every default filled in. */
@@ -184,9 +197,19 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
       trustAnchor: w.mesh.trustAnchor,
       proxy: { latency: formatDistribution(w.mesh.proxyLatency) },
       controlPlane: { propagationDelay: formatDistribution(w.mesh.propagationDelay) },
-      failover: { mode: w.mesh.failover.mode },
+      failover: {
+        mode: w.mesh.failover.mode,
+        successRate: {
+          window: d(w.mesh.failover.successRate.windowUs),
+          threshold: w.mesh.failover.successRate.threshold,
+          step: w.mesh.failover.successRate.step,
+          interval: d(w.mesh.failover.successRate.intervalUs),
+          minSamples: w.mesh.failover.successRate.minSamples,
+        },
+      },
+      gateway: { concurrency: w.mesh.gateway.concurrency },
     },
-    links: extras.links,
+    links: w.links.map((l) => ({ from: l.from, to: l.to, probePeriod: d(l.probePeriodUs), clusterName: l.clusterName })),
     network: {
       podToPod: formatDistribution(w.network.podToPod),
       between: w.network.between.map((b) => ({ clusters: b.clusters, latency: formatDistribution(b.latency) })),
@@ -194,7 +217,7 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
     behavior: w.behavior.map(explainBehavior),
     traffic: w.traffic.map(explainTraffic),
     faults: w.faults.map(explainFault),
-    expect: [...w.expect.map(explainExpectation), ...extras.pendingExpectations],
+    expect: w.expect.map(explainExpectation),
     report: { timeline: d(w.report.timelineUs), charts: w.report.charts },
   };
 }
@@ -254,5 +277,10 @@ function explainExpectation(e: ExpectSpec): Record<string, unknown> {
       return { name: e.name, reached: e.mark, ...e.bound };
     case "invariant":
       return { name: e.name, invariant: e.invariant };
+    case "failover":
+      return {
+        name: e.name,
+        failover: { trafficSplit: e.trafficSplit, cluster: e.cluster, after: formatDurationUs(e.afterUs), ...(e.withinUs !== undefined ? { within: formatDurationUs(e.withinUs) } : {}), ...(e.never === true ? { never: true } : {}) },
+      };
   }
 }

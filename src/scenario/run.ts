@@ -27,6 +27,7 @@ export function runWorldSpec(spec: WorldSpec, options: RunWorldOptions = {}): Sc
     metrics: world.metrics,
     marks: world.marks,
     invariantViolations: world.invariantViolations,
+    splitUpdates: world.splitUpdates,
   });
   const pass = expectations.every((e) => e.pass) && world.invariantViolations.length === 0;
   return { spec, world, expectations, pass };

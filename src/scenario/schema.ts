@@ -82,9 +82,23 @@ const mesh = z.strictObject({
         .enum(["readiness", "success-rate-ramp"])
         .prefault("readiness")
         .describe("`readiness`: real linkerd-failover (all-or-nothing on Endpoints readiness); `success-rate-ramp`: the guide's gradual, success-rate-driven alternative."),
+      successRate: z
+        .strictObject({
+          window: durationSchema().prefault("10s").describe("Sliding window the primary's success rate is measured over."),
+          threshold: z.number().min(0).max(1).prefault(0.9).describe("Below this success rate, weight moves away from the primary."),
+          step: z.number().gt(0).max(1).prefault(0.25).describe("Fraction of the total weight moved per interval."),
+          interval: durationSchema().prefault("1s").describe("How often the ramp looks and moves."),
+          minSamples: z.int().min(1).prefault(20).describe("Requests the window needs before the ramp acts."),
+        })
+        .prefault({})
+        .describe("Parameters of `success-rate-ramp` (ignored by `readiness`)."),
     })
     .prefault({})
     .describe("The failover operator."),
+  gateway: z
+    .strictObject({ concurrency: z.int().min(1).prefault(10000).describe("Requests the gateway proxy forwards at once; more wait.") })
+    .prefault({})
+    .describe("Each cluster's multicluster gateway (one pod, its own proxy)."),
 });
 
 const network = z.strictObject({
@@ -271,7 +285,16 @@ const expectation = z
       .optional()
       .describe("A coverage mark `kind/reason` that must be reached (default bound: atLeast 1)."),
     invariant: z.enum(INVARIANTS).optional().describe("An online invariant that must hold throughout: `requests-end-once` (every request is answered exactly once)."),
-    failover: z.record(z.string(), z.unknown()).optional().describe("A failover timing expectation (accepted; evaluated in a later version)."),
+    failover: z
+      .strictObject({
+        trafficSplit: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, { error: "expected namespace/name of a TrafficSplit" }).describe("`namespace/name` of the failover-controlled TrafficSplit."),
+        cluster: z.string().min(1).describe("The cluster the TrafficSplit lives in."),
+        after: durationSchema().describe("Measure from this instant (usually when the fault starts)."),
+        within: durationSchema().optional().describe("Pass if the primary loses its weight within this long after `after`."),
+        never: z.literal(true).optional().describe("Pass only if the primary keeps its weight from `after` to the end."),
+      })
+      .optional()
+      .describe("Failover timing: how long after `after` the operator takes weight off the primary."),
   })
   .superRefine((e, ctx) => checkExpectationShape(e, ctx));
 
@@ -315,7 +338,17 @@ export const ScenarioSchema = z
       .describe("Values referenced as `${name}` anywhere below; `--set name=value` overrides."),
     clusters: z.array(cluster).min(1).describe("The clusters and their Kubernetes objects."),
     mesh: mesh.prefault({}).describe("What `linkerd install` settles."),
-    links: z.array(z.record(z.string(), z.unknown())).prefault([]).describe("Multicluster links `{from, to}` (accepted; simulated in a later version)."),
+    links: z
+      .array(
+        z.strictObject({
+          from: z.string().min(1).describe("The cluster that mirrors (where `linkerd multicluster link` output is applied)."),
+          to: z.string().min(1).describe("The cluster whose exported Services are mirrored, through its gateway."),
+          probePeriod: durationSchema().prefault("3s").describe("Gateway probe period (`mirror.linkerd.io/probe-period`)."),
+          clusterName: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional().describe("`--cluster-name` given to `linkerd multicluster link`: mirrors are named `<svc>-<clusterName>`. Default: `to`."),
+        }),
+      )
+      .prefault([])
+      .describe("Multicluster links: what `linkerd --context=<to> multicluster link | kubectl --context=<from> apply` creates."),
     network: network.prefault({}).describe("Network latencies."),
     behavior: z.array(behavior).prefault([]).describe("What the apps do; pods no entry selects use the defaults."),
     traffic: z.array(traffic).prefault([]).describe("Load generators."),
