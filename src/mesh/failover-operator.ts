@@ -21,8 +21,9 @@ export interface SplitUpdate {
   /** `namespace/name`. */
   split: string;
   primary: string;
-  primaryWeight: number;
-  previousPrimaryWeight: number;
+  /** The primary's share of the total weight after and before the patch (0..1). */
+  primaryShare: number;
+  previousPrimaryShare: number;
   weights: Array<{ service: string; weight: number }>;
   reason: string;
 }
@@ -108,14 +109,18 @@ export class FailoverOperator {
   }
 
   private apply(split: FailoverSplit, primary: string, weights: ReadonlyArray<{ service: string; weight: number }>, reason: string): void {
-    const weightOf = (list: ReadonlyArray<{ service: string; weight: number }>): number => list.find((b) => b.service === primary)?.weight ?? 0;
+    // Readiness mode writes 0/1 and the ramp a 1000 scale: compare shares, not raw weights.
+    const shareOf = (list: ReadonlyArray<{ service: string; weight: number }>): number => {
+      const total = list.reduce((a, b) => a + b.weight, 0);
+      return total === 0 ? 0 : (list.find((b) => b.service === primary)?.weight ?? 0) / total;
+    };
     const update: SplitUpdate = {
       atUs: this.ctx.sim.nowUs,
       cluster: this.cluster.name,
       split: `${split.namespace}/${split.name}`,
       primary,
-      primaryWeight: weightOf(weights),
-      previousPrimaryWeight: weightOf(split.backends),
+      primaryShare: shareOf(weights),
+      previousPrimaryShare: shareOf(split.backends),
       weights: weights.map((w) => ({ service: w.service, weight: w.weight })),
       reason,
     };

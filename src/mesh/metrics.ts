@@ -390,10 +390,13 @@ function cleanLabels(labels: SeriesLabels): Labels {
 }
 
 /** A filter field that is present must equal the series' label; a series without that label does not match. */
+/** Exact label match; a filter value ending in `*` matches by prefix (`us-east-1/*`). */
 function matches(labels: Labels, filter: Filter): boolean {
   for (const n of LABEL_NAMES) {
     const want = filter[n];
-    if (want !== undefined && labels[n] !== want) return false;
+    if (want === undefined) continue;
+    const have = labels[n];
+    if (want.endsWith("*") ? have === undefined || !have.startsWith(want.slice(0, -1)) : have !== want) return false;
   }
   return true;
 }

@@ -125,7 +125,7 @@ export class ServiceMirror {
   /** The `linkerd multicluster gateways` row for this link. */
   gatewaysRow(): { from: string; cluster: string; alive: boolean; numSvc: number; latencyMs: number } {
     const row = gatewaysRow(this.probe);
-    return { from: this.spec.from, cluster: this.spec.to, alive: row.alive, numSvc: this.mirrors.size, latencyMs: row.latencyMs };
+    return { from: this.spec.from, cluster: this.spec.clusterName, alive: row.alive, numSvc: this.mirrors.size, latencyMs: row.latencyMs };
   }
 
   get aliveGauge(): boolean {

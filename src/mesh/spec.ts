@@ -15,6 +15,8 @@ export interface WorldSpec {
   clusters: ClusterSpec[];
   /** `linkerd multicluster link` equivalents: `from` mirrors `to`'s exported Services. */
   links: LinkSpec[];
+  /** Global DNS names with health-checked failover records (the pre-mesh baseline). */
+  dns: DnsSpec[];
   mesh: MeshSettings;
   network: NetworkSpec;
   behavior: BehaviorSpec[];
@@ -43,6 +45,20 @@ export interface LinkSpec {
   probePeriodUs: number;
   /** `linkerd multicluster link --cluster-name`: names the mirrors (`<svc>-<clusterName>`). Default `to`. */
   clusterName: string;
+}
+
+/** A global name (e.g. `auth.global`) answered with one region's Service, health-checked. */
+export interface DnsSpec {
+  name: string;
+  /** How long clients cache an answer. */
+  ttlUs: number;
+  /** In priority order: the first healthy record is served. */
+  records: Array<{ cluster: string; namespace: string; service: string }>;
+  healthCheck: {
+    intervalUs: number;
+    /** Consecutive failed checks before a record counts as unhealthy. */
+    failureThreshold: number;
+  };
 }
 
 export interface MeshSettings {

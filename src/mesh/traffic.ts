@@ -6,7 +6,7 @@ import { type Distribution, makeDistribution, sampleUs } from "../sim/distributi
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
-import { type HttpRequest, parseHttpUrl } from "./http.js";
+import { type HttpRequest, parseHttpUrl, type Respond } from "./http.js";
 import type { Pod } from "./pod.js";
 import type { RatePoint, TrafficSpec } from "./spec.js";
 
@@ -28,6 +28,8 @@ export interface TrafficHost extends MeshContext {
   sourcePods(spec: TrafficSpec): readonly Pod[];
   /** Unique id for a new end-user request. */
   nextOriginId(): number;
+  /** Send from a source pod (through its client, or a DNS client for global names). */
+  send(pod: Pod, request: HttpRequest, respond: Respond, traffic: string): void;
 }
 
 export class TrafficGenerator {
@@ -107,7 +109,7 @@ export class TrafficGenerator {
       bodyBytes: mix.bodyBytes,
       origin: { id: this.host.nextOriginId(), traffic: this.spec.name },
     };
-    pod.client.send(request, () => then(), this.spec.name);
+    this.host.send(pod, request, () => then(), this.spec.name);
   }
 
   private pickRequest(): TrafficSpec["requests"][number] {

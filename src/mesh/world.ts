@@ -14,6 +14,7 @@ import { Cluster, type Deployment } from "./cluster.js";
 import { DEFAULT_BEHAVIOR } from "./defaults.js";
 import type { Destination, ServiceRef } from "./destination.js";
 import { DirectClient } from "./direct-client.js";
+import { DnsClient, DnsFailover } from "./dns.js";
 import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
 import { ServiceMirror } from "./multicluster.js";
 import { applyFault } from "./faults.js";
@@ -92,6 +93,8 @@ export class World implements WorldInternals {
   private readonly splitUpdates: SplitUpdate[] = [];
   private readonly mirrors: ServiceMirror[] = [];
   private readonly operators = new Map<string, FailoverOperator>();
+  private readonly dnsRecords = new Map<string, DnsFailover>();
+  private readonly dnsClients = new Map<Pod, DnsClient>();
   private started = 0;
   private endedCount = 0;
   private originIds = 0;
@@ -107,6 +110,11 @@ export class World implements WorldInternals {
     for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.propagationDelay, this));
     for (const cluster of this.clusters.values()) this.createDeployments(cluster);
     this.startMulticluster();
+    for (const d of spec.dns) {
+      const provider = new DnsFailover(d, this);
+      this.dnsRecords.set(d.name, provider);
+      provider.start();
+    }
     for (const cluster of this.clusters.values()) this.startOperator(cluster);
     for (const t of spec.traffic) new TrafficGenerator(t, this.trafficHost(), spec.durationUs).start();
     for (const f of spec.faults) applyFault(this, f);
@@ -414,6 +422,16 @@ export class World implements WorldInternals {
         return d === undefined ? [] : d.pods.filter((p) => p.alive);
       },
       nextOriginId: () => ++this.originIds,
+      send: (pod: Pod, request: HttpRequest, respond: Respond, traffic: string) => {
+        const host = request.authority.split(":")[0] as string;
+        if (!this.dnsRecords.has(host)) return pod.client.send(request, respond, traffic);
+        let client = this.dnsClients.get(pod);
+        if (client === undefined) {
+          client = new DnsClient(pod, this, this.dnsRecords);
+          this.dnsClients.set(pod, client);
+        }
+        client.send(request, respond, traffic);
+      },
     };
   }
 }

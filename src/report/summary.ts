@@ -5,15 +5,17 @@
 import type { MeshMetrics, WindowStats } from "../mesh/metrics.js";
 import type { Edge } from "../mesh/world.js";
 import type { ScenarioRun } from "../scenario/run.js";
-import { type EdgeRow, formatEdgesTable, formatRoutesTable, formatStatTable, type RouteRow, type StatRow } from "./tables.js";
+import { type EdgeRow, formatEdgesTable, formatGatewaysTable, formatRoutesTable, formatStatTable, type RouteRow, type StatRow } from "./tables.js";
 
 /** The run-wide window after warmup, which the metrics answer exactly. */
 export function wholeRun(run: ScenarioRun): [number, number] {
   return [run.spec.warmupUs, run.spec.durationUs];
 }
 
-export function statRows(metrics: MeshMetrics, window: [number, number], pods: ReadonlyMap<string, { meshed: number; running: number }>): StatRow[] {
-  const servers = [...new Set(metrics.labelSets("server").map((l) => l.server).filter((s): s is string => s !== undefined))];
+export function statRows(metrics: MeshMetrics, window: [number, number], pods: ReadonlyMap<string, { meshed: number; running: number }>, cluster?: string): StatRow[] {
+  const servers = [...new Set(metrics.labelSets("server").map((l) => l.server).filter((s): s is string => s !== undefined))].filter(
+    (s) => cluster === undefined || s.startsWith(`${cluster}/`),
+  );
   return servers.map((server) => {
     const [cluster, namespace, name] = server.split("/") as [string, string, string];
     const s = metrics.query({ server }, window);
@@ -28,15 +30,16 @@ export function statRows(metrics: MeshMetrics, window: [number, number], pods: R
   });
 }
 
-export function routeRows(metrics: MeshMetrics, window: [number, number]): RouteRow[] {
+export function routeRows(metrics: MeshMetrics, window: [number, number], cluster?: string): RouteRow[] {
   const seen = new Set<string>();
   const rows: RouteRow[] = [];
   for (const l of metrics.labelSets("request")) {
-    if (l.service === undefined || l.route === undefined) continue;
+    if (l.service === undefined || l.route === undefined || l.client === undefined) continue;
+    if (cluster !== undefined && !l.client.startsWith(`${cluster}/`)) continue;
     const key = `${l.service}|${l.route}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const s: WindowStats = metrics.query({ service: l.service, route: l.route }, window);
+    const s: WindowStats = metrics.query({ service: l.service, route: l.route, ...(cluster === undefined ? {} : { client: `${cluster}/*` }) }, window);
     rows.push({
       route: l.route,
       service: l.service,
@@ -71,9 +74,26 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
   const simS = run.world.simulatedUs / 1e6;
   out.push(`scenario ${run.spec.name}  seed ${run.spec.seed}  digest ${run.world.digest}`);
   out.push(`simulated ${simS}s in ${opts.wallSeconds.toFixed(2)}s wall  ${run.world.events.toLocaleString("en-US")} events  ${run.world.requests.toLocaleString("en-US")} requests  window [${w[0] / 1e6}s, ${w[1] / 1e6}s)`);
-  out.push("", "$ linkerd viz stat deploy (inbound)", formatStatTable(statRows(run.world.metrics, w, pods), { allNamespaces: true }).trimEnd());
-  out.push("", "$ linkerd viz routes -o wide (outbound, per destination)", formatRoutesTable(routeRows(run.world.metrics, w)).trimEnd());
-  out.push("", "$ linkerd viz edges deploy", formatEdgesTable(edgeRows(run.world.edges)).trimEnd());
+  const clusters = run.spec.clusters.map((c) => c.name);
+  for (const cluster of clusters) {
+    const ctx = clusters.length > 1 ? ` --context=${cluster}` : "";
+    const only = clusters.length > 1 ? cluster : undefined;
+    out.push("", `$ linkerd${ctx} viz stat deploy -A (inbound)`, formatStatTable(statRows(run.world.metrics, w, pods, only), { allNamespaces: true }).trimEnd());
+    const routes = routeRows(run.world.metrics, w, only);
+    if (routes.length > 0) out.push("", `$ linkerd${ctx} viz routes -o wide (outbound, per destination)`, formatRoutesTable(routes).trimEnd());
+    const edges = run.world.edges.filter((e) => only === undefined || e.client.startsWith(`${only}/`));
+    if (edges.length > 0) out.push("", `$ linkerd${ctx} viz edges deploy -A`, formatEdgesTable(edgeRows(edges)).trimEnd());
+    const gateways = run.world.gateways.filter((g) => g.from === cluster);
+    if (gateways.length > 0) {
+      out.push("", `$ linkerd${ctx} multicluster gateways`, formatGatewaysTable(gateways.map((g) => ({ cluster: g.cluster, alive: g.alive, numSvc: g.numSvc, ...(g.latencyMs > 0 || g.alive ? { latencyMs: g.latencyMs } : {}) }))).trimEnd());
+    }
+  }
+  if (run.world.splitUpdates.length > 0) {
+    out.push("", "failover (TrafficSplit weights over time)");
+    for (const u of run.world.splitUpdates) {
+      out.push(`  ${(u.atUs / 1e6).toFixed(3).padStart(9)}s  ${u.cluster} ${u.split}  ${u.weights.map((x) => `${x.service}=${x.weight}`).join(" ")}  (${u.reason})`);
+    }
+  }
   if (run.world.invariantViolations.length > 0) {
     out.push("", "invariant violations (a bug in meshsim):", ...run.world.invariantViolations.map((v) => `  ${v}`));
   }

@@ -1,33 +1,40 @@
 // Checks that need the whole scenario at once: names that must refer to something (clusters,
-// namespaces and deployments in selectors, the traffic source, cluster pairs, expectation
-// filters), names that must be unique, objects defined twice in one cluster, and instants that
-// must fall inside the run. Each error points at the line that names the missing thing and
-// suggests the closest name that does exist.
+// namespaces and deployments in selectors, the traffic source, cluster pairs, link ends,
+// expectation filters, the TrafficSplit a failover expectation watches), names that must be
+// unique (links included), objects defined twice in one cluster, and instants that must fall
+// inside the run. Each error points at the line that names the missing thing and suggests the
+// closest name that does exist.
 
 import type { InputError } from "../k8s/input-error.js";
 import { describeObject, type K8sObject } from "../k8s/object.js";
-import type { Selector, WorldSpec } from "../mesh/spec.js";
+import type { ExpectSpec, LinkSpec, Selector, WorldSpec } from "../mesh/spec.js";
 import { suggest } from "../k8s/suggest.js";
 import { formatDurationUs } from "../sim/time.js";
 import { FAULT_KINDS, type ParsedScenario } from "./schema.js";
-import { type FieldPath, makeError, positionAt, type YamlSource } from "./yaml-source.js";
+import { type FieldPath, makeError, nodeAt, positionAt, type YamlSource } from "./yaml-source.js";
 
-/** Namespaces and deployments of one cluster. */
+/** Namespaces, deployments and TrafficSplits of one cluster. */
 interface Inventory {
   namespaces: Set<string>;
   /** `namespace/name` of every Deployment. */
   deployments: Set<string>;
+  /** `namespace/name` of every TrafficSplit. */
+  splits: Set<string>;
 }
 
 function inventoryOf(objects: readonly K8sObject[]): Inventory {
-  const inv: Inventory = { namespaces: new Set(), deployments: new Set() };
+  const inv: Inventory = { namespaces: new Set(), deployments: new Set(), splits: new Set() };
   for (const o of objects) {
+    const key = `${o.metadata.namespace ?? "default"}/${o.metadata.name}`;
     if (o.kind === "Namespace") inv.namespaces.add(o.metadata.name);
     if (o.metadata.namespace !== undefined) inv.namespaces.add(o.metadata.namespace);
-    if (o.kind === "Deployment") inv.deployments.add(`${o.metadata.namespace ?? "default"}/${o.metadata.name}`);
+    if (o.kind === "Deployment") inv.deployments.add(key);
+    if (o.kind === "TrafficSplit") inv.splits.add(key);
   }
   return inv;
 }
+
+type FailoverExpect = Extract<ExpectSpec, { kind: "failover" }>;
 
 class Checker {
   readonly errors: InputError[] = [];
@@ -121,6 +128,65 @@ class Checker {
     }
   }
 
+  /**
+   * Both ends name clusters, and they differ; one (from, to) pair is linked once; and within one
+   * `from` cluster each link has its own cluster name, since the Link object and every mirror
+   * (`<svc>-<clusterName>`) are named after it and a second link would overwrite the first.
+   */
+  links(links: readonly LinkSpec[]): void {
+    const pairs = new Map<string, number>();
+    const names = new Map<string, number>();
+    links.forEach((l, i) => {
+      const fromOk = this.cluster(l.from, ["links", i, "from"]);
+      const toOk = this.cluster(l.to, ["links", i, "to"]);
+      if (!fromOk || !toOk) return;
+      if (l.from === l.to) {
+        this.fail(["links", i, "to"], `a link joins two different clusters; ${l.from} cannot mirror itself`);
+        return;
+      }
+      const pair = `${l.from}/${l.to}`;
+      const firstPair = pairs.get(pair);
+      if (firstPair !== undefined) {
+        this.fail(["links", i], `${l.from} is linked to ${l.to} twice (first at links[${firstPair}]); one link mirrors every exported Service`);
+        return;
+      }
+      pairs.set(pair, i);
+      const name = `${l.from}/${l.clusterName}`;
+      const firstName = names.get(name);
+      if (firstName !== undefined) {
+        const path: FieldPath = ["links", i, ...(this.written(["links", i, "clusterName"]) ? ["clusterName"] : [])];
+        this.fail(path, `cluster name "${l.clusterName}" is already used by links[${firstName}] in ${l.from}; the second Link and its mirrors would replace the first's`, "a --cluster-name unique within the mirroring cluster");
+        return;
+      }
+      names.set(name, i);
+    });
+  }
+
+  /** A failover expectation watches a TrafficSplit that exists, says `within` or `never`, and starts inside the run. */
+  failover(e: FailoverExpect, index: number): void {
+    const path: FieldPath = ["expect", index, "failover"];
+    if (e.withinUs !== undefined && e.never === true) {
+      this.fail([...path, "never"], "give within or never, not both", "within: <duration> (failover expected) or never: true (failover must not happen)");
+    } else if (e.withinUs === undefined && e.never !== true) {
+      this.fail(path, "a failover expectation needs within or never", "within: <duration> (failover expected) or never: true (failover must not happen)");
+    }
+    if (e.afterUs >= this.world.durationUs) {
+      this.fail([...path, "after"], `after ${formatDurationUs(e.afterUs)} is not before the end of the run (duration ${formatDurationUs(this.world.durationUs)}): there is nothing left to measure`);
+    }
+    if (!this.cluster(e.cluster, [...path, "cluster"])) return;
+    const splits = this.inventories.get(e.cluster)?.splits ?? new Set<string>();
+    if (splits.has(e.trafficSplit)) return;
+    const elsewhere = [...this.inventories].filter(([, inv]) => inv.splits.has(e.trafficSplit)).map(([name]) => name);
+    const there = elsewhere.length > 0 ? ` (it is in ${elsewhere.join(", ")})` : "";
+    const expected = splits.size > 0 ? `one of ${[...splits].join(", ")}` : `a TrafficSplit in cluster ${e.cluster}`;
+    this.fail([...path, "trafficSplit"], `there is no TrafficSplit ${e.trafficSplit} in cluster ${e.cluster}${there}`, expected, suggest(e.trafficSplit, splits));
+  }
+
+  /** Whether the scenario text has a value at exactly `path` (not only an ancestor). */
+  private written(path: FieldPath): boolean {
+    return nodeAt(this.src, path).depth === path.length;
+  }
+
   /** An instant must lie inside the run. */
   instant(us: number, path: FieldPath, what: string): void {
     if (us > this.world.durationUs) {
@@ -141,6 +207,7 @@ export function crossCheck(world: WorldSpec, parsed: ParsedScenario, src: YamlSo
   c.unique(world.traffic.map((x) => x.name), (i) => ["traffic", i, "name"], "traffic name");
   c.unique(parsed.expect.map((x) => x.name), (i) => ["expect", i, "name"], "expectation name");
   c.duplicateObjects();
+  c.links(world.links);
   world.network.between.forEach((b, i) => c.pair(b.clusters, ["network", "between", i, "clusters"]));
   world.behavior.forEach((b, i) => c.selector(b.select, ["behavior", i, "select"]));
   world.traffic.forEach((t, i) => {
@@ -161,6 +228,7 @@ export function crossCheck(world: WorldSpec, parsed: ParsedScenario, src: YamlSo
   world.expect.forEach((e, i) => {
     const at = parsed.expect.findIndex((p) => p.name === e.name);
     const index = at < 0 ? i : at;
+    if (e.kind === "failover") c.failover(e, index);
     if (e.kind !== "metric") return;
     const [from, to] = e.window;
     if (from >= to) c.fail(["expect", index, "window"], "the window must end after it starts");

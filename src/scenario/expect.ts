@@ -180,7 +180,7 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
  * (readiness mode: set it to 0; the ramp: its first step down); null if it never did.
  */
 export function failoverSeconds(updates: readonly SplitUpdate[], cluster: string, split: string, afterUs: number): number | null {
-  const first = updates.find((u) => u.cluster === cluster && u.split === split && u.atUs >= afterUs && u.primaryWeight < u.previousPrimaryWeight);
+  const first = updates.find((u) => u.cluster === cluster && u.split === split && u.atUs >= afterUs && u.primaryShare < u.previousPrimaryShare);
   return first === undefined ? null : (first.atUs - afterUs) / 1e6;
 }
 

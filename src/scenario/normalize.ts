@@ -32,6 +32,15 @@ export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opt
     warmupUs: s.warmup,
     clusters: s.clusters.map((c, i) => ({ name: c.name, objects: objects[i] ?? [], trustAnchor: c.trustAnchor ?? s.mesh.trustAnchor, domain: c.domain })),
     links: s.links.map((l) => ({ from: l.from, to: l.to, probePeriodUs: l.probePeriod, clusterName: l.clusterName ?? l.to })),
+    dns: s.dns.map((d) => ({
+      name: d.name,
+      ttlUs: d.ttl,
+      records: d.records.map((r) => {
+        const [namespace, service] = r.service.split("/") as [string, string];
+        return { cluster: r.cluster, namespace, service };
+      }),
+      healthCheck: { intervalUs: d.healthCheck.interval, failureThreshold: d.healthCheck.failureThreshold },
+    })),
     mesh: {
       trustAnchor: s.mesh.trustAnchor,
       proxyLatency: s.mesh.proxy.latency,
@@ -210,6 +219,12 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
       gateway: { concurrency: w.mesh.gateway.concurrency },
     },
     links: w.links.map((l) => ({ from: l.from, to: l.to, probePeriod: d(l.probePeriodUs), clusterName: l.clusterName })),
+    dns: w.dns.map((x) => ({
+      name: x.name,
+      ttl: d(x.ttlUs),
+      records: x.records.map((r) => ({ cluster: r.cluster, service: `${r.namespace}/${r.service}` })),
+      healthCheck: { interval: d(x.healthCheck.intervalUs), failureThreshold: x.healthCheck.failureThreshold },
+    })),
     network: {
       podToPod: formatDistribution(w.network.podToPod),
       between: w.network.between.map((b) => ({ clusters: b.clusters, latency: formatDistribution(b.latency) })),

@@ -338,6 +338,31 @@ export const ScenarioSchema = z
       .describe("Values referenced as `${name}` anywhere below; `--set name=value` overrides."),
     clusters: z.array(cluster).min(1).describe("The clusters and their Kubernetes objects."),
     mesh: mesh.prefault({}).describe("What `linkerd install` settles."),
+    dns: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).describe("The global name clients call, e.g. `auth.global` (`to: http://auth.global/verify`)."),
+          ttl: durationSchema().prefault("60s").describe("How long clients cache an answer."),
+          records: z
+            .array(
+              z.strictObject({
+                cluster: z.string().min(1).describe("Region (cluster) this record points at."),
+                service: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, { error: "expected namespace/name of a Service" }).describe("`namespace/name` of the regional Service behind the record."),
+              }),
+            )
+            .min(1)
+            .describe("Failover records in priority order: the first healthy one is served."),
+          healthCheck: z
+            .strictObject({
+              interval: durationSchema().prefault("10s").describe("Time between health checks."),
+              failureThreshold: z.int().min(1).prefault(3).describe("Consecutive failed checks that mark a record unhealthy."),
+            })
+            .prefault({})
+            .describe("The DNS provider's health checker: a record is healthy while its region answers and its Service has a ready endpoint."),
+        }),
+      )
+      .prefault([])
+      .describe("DNS failover records: the baseline the mesh is compared with (clients resolve a global name to one region)."),
     links: z
       .array(
         z.strictObject({

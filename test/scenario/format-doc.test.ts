@@ -28,6 +28,9 @@ describe("scenarios/README.md", () => {
     expect(doc).toContain("| `mesh.proxy.latency` | distribution | {dist: constant, value: 150us} |");
     expect(doc).toContain("| `behavior[].concurrency` | integer | 32 |");
     expect(doc).toContain("| `seed` | integer or string | required |");
+    expect(doc).toContain("| `links[].probePeriod` | duration | 3s |");
+    expect(doc).toContain("| `mesh.failover.successRate.threshold` | number | 0.9 |");
+    expect(doc).toContain("| `mesh.gateway.concurrency` | integer | 10000 |");
   });
 });
 

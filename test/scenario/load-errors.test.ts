@@ -28,6 +28,30 @@ traffic:
     rate: 100/s
 `;
 
+/** Two linked clusters, a failover-controlled TrafficSplit in east and an expectation watching it. */
+const MULTI = `name: mc
+seed: 1
+duration: 10m
+clusters:
+  - name: east
+    services:
+      - {name: auth, namespace: payments}
+    objects:
+      - apiVersion: split.smi-spec.io/v1alpha2
+        kind: TrafficSplit
+        metadata: {name: auth, namespace: payments}
+        spec: {service: auth, backends: [{service: auth, weight: 1}, {service: auth-west, weight: 0}]}
+  - name: west
+    services:
+      - {name: auth, namespace: payments}
+  - name: central
+links:
+  - {from: east, to: west}
+expect:
+  - name: fails over
+    failover: {trafficSplit: payments/auth, cluster: east, after: 2m, within: 10s}
+`;
+
 function errorsOf(yaml: string, opts: LoadOptions = {}, extraFiles: Record<string, string> = {}): InputError[] {
   const r = loadScenario(FILE, memoryReader({ [FILE]: yaml, ...extraFiles }), opts);
   if (r.ok) throw new Error("expected the scenario to be refused");
@@ -281,6 +305,98 @@ const cases: Case[] = [
     message: /needs at least 1 entry/,
   },
   {
+    what: "a link from a cluster that does not exist names the one it resembles",
+    yaml: MULTI.replace("{from: east, to: west}", "{from: eats, to: west}"),
+    path: "links[0].from",
+    at: "eats",
+    message: /there is no cluster "eats"/,
+    suggestion: "east",
+    expected: /east, west, central/,
+  },
+  {
+    what: "a link to a cluster that does not exist names the one it resembles",
+    yaml: MULTI.replace("{from: east, to: west}", "{from: east, to: wset}"),
+    path: "links[0].to",
+    at: "wset",
+    message: /there is no cluster "wset"/,
+    suggestion: "west",
+  },
+  {
+    what: "a link from a cluster to itself is refused at its target",
+    yaml: MULTI.replace("{from: east, to: west}", "{from: west, to: west}"),
+    path: "links[0].to",
+    at: "west}",
+    message: /a link joins two different clusters; west cannot mirror itself/,
+  },
+  {
+    what: "the same two clusters linked twice are refused at the second link",
+    yaml: MULTI.replace("  - {from: east, to: west}\n", "  - {from: east, to: west}\n  - {from: east, to: west, probePeriod: 1s}\n"),
+    path: "links[1]",
+    at: "{from: east, to: west, probePeriod: 1s}",
+    message: /east is linked to west twice \(first at links\[0\]\)/,
+  },
+  {
+    what: "two links into one cluster under the same cluster name are refused at the second name",
+    yaml: MULTI.replace("  - {from: east, to: west}\n", "  - {from: east, to: west}\n  - {from: east, clusterName: west, to: central}\n"),
+    path: "links[1].clusterName",
+    at: "west, to: central",
+    message: /cluster name "west" is already used by links\[0\] in east/,
+  },
+  {
+    what: "a failover expectation in a cluster that does not exist names the one it resembles",
+    yaml: MULTI.replace("cluster: east, after", "cluster: eats, after"),
+    path: "expect[0].failover.cluster",
+    at: "eats",
+    message: /there is no cluster "eats"/,
+    suggestion: "east",
+  },
+  {
+    what: "a failover expectation on a TrafficSplit that does not exist names the one it resembles",
+    yaml: MULTI.replace("trafficSplit: payments/auth", "trafficSplit: payments/auht"),
+    path: "expect[0].failover.trafficSplit",
+    at: "payments/auht",
+    message: /there is no TrafficSplit payments\/auht in cluster east/,
+    suggestion: "payments/auth",
+    expected: /one of payments\/auth/,
+  },
+  {
+    what: "a failover expectation on a TrafficSplit of another cluster says where it is",
+    yaml: MULTI.replace("cluster: east, after", "cluster: west, after"),
+    path: "expect[0].failover.trafficSplit",
+    at: "payments/auth",
+    message: /there is no TrafficSplit payments\/auth in cluster west \(it is in east\)/,
+    expected: /a TrafficSplit in cluster west/,
+  },
+  {
+    what: "a failover expectation with both within and never is refused at never",
+    yaml: MULTI.replace("within: 10s}", "within: 10s, never: true}"),
+    path: "expect[0].failover.never",
+    at: "true}",
+    message: /give within or never, not both/,
+  },
+  {
+    what: "a failover expectation with neither within nor never says it needs one",
+    yaml: MULTI.replace(", within: 10s}", "}"),
+    path: "expect[0].failover",
+    at: "failover:",
+    message: /a failover expectation needs within or never/,
+    expected: /within: <duration> .* or never: true/,
+  },
+  {
+    what: "a failover expectation measured from after the end of the run is refused",
+    yaml: MULTI.replace("after: 2m", "after: 20m"),
+    path: "expect[0].failover.after",
+    at: "20m",
+    message: /after 20m is not before the end of the run \(duration 10m\)/,
+  },
+  {
+    what: "a failover expectation measured from the very end of the run is refused: nothing is left to measure",
+    yaml: MULTI.replace("after: 2m", "after: 10m"),
+    path: "expect[0].failover.after",
+    at: "10m, within",
+    message: /after 10m is not before the end of the run/,
+  },
+  {
     what: "an empty file says what a scenario needs",
     yaml: "",
     path: "",
@@ -298,6 +414,11 @@ describe("scenario input errors", () => {
     expect({ file: e?.file, line: e?.line, col: e?.col }).toEqual({ file: "scenario.yaml", ...want });
     if (c.suggestion !== undefined) expect(e?.suggestion).toBe(c.suggestion);
     if (c.expected !== undefined) expect(e?.expected).toMatch(c.expected);
+  });
+
+  it("the multicluster base the link and failover cases edit loads", () => {
+    const r = loadScenario(FILE, memoryReader({ [FILE]: MULTI }));
+    expect(r.ok ? [] : r.errors).toEqual([]);
   });
 
   it("never throws, whatever the text: a mangled scenario gives positioned errors or loads", () => {

@@ -1,5 +1,6 @@
 // A full scenario (the payments story of design/scenario-format.md, with tiny manifests) loads
-// into the WorldSpec the simulator is built from; a minimal one gets every documented default.
+// into the WorldSpec the simulator is built from; a minimal one gets every documented default; a
+// linked two-cluster one turns its links and failover expectations into LinkSpecs and checks.
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +43,7 @@ describe("the payments scenario", () => {
       "Deployment payments/auth",
       "Service payments/auth",
       "Namespace payments",
+      "TrafficSplit payments/auth",
       "Deployment payments/checkout",
       "Service payments/checkout",
       "Namespace default",
@@ -66,13 +68,18 @@ describe("the payments scenario", () => {
     ]);
   });
 
-  it("parses mesh and network distributions into kernel specs", () => {
+  it("parses mesh settings, filling the ramp's unwritten parameters with their defaults", () => {
     expect(w.mesh).toEqual({
       trustAnchor: "root-a",
       proxyLatency: { dist: "constant", valueUs: 150 },
       propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
-      failover: { mode: "success-rate-ramp" },
+      // window and minSamples as written; threshold 0.9, step 0.25 and interval 1s are the schema's defaults.
+      failover: { mode: "success-rate-ramp", successRate: { windowUs: 30 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 50 } },
+      gateway: { concurrency: 500 },
     });
+  });
+
+  it("parses network distributions into kernel specs", () => {
     expect(w.network).toEqual({
       podToPod: { dist: "lognormal", ...lognormalFromMedianP99(200, 1000) },
       between: [{ clusters: ["us-east-1", "us-west-2"], latency: { dist: "normal", meanUs: 31 * US_PER_MS, stddevUs: 2 * US_PER_MS } }],
@@ -137,8 +144,16 @@ describe("the payments scenario", () => {
     ]);
   });
 
+  it("turns links into mirrors with a probe period of 3s and the target's name unless written", () => {
+    expect(w.links).toEqual([
+      { from: "us-east-1", to: "us-west-2", probePeriodUs: 3 * US_PER_S, clusterName: "us-west-2" },
+      { from: "us-west-2", to: "us-east-1", probePeriodUs: 10 * US_PER_S, clusterName: "east" },
+    ]);
+  });
+
   it("turns expectations into checks, windows defaulting to [warmup, duration]", () => {
     expect(w.expect).toEqual([
+      { name: "failover completes in single-digit seconds", kind: "failover", trafficSplit: "payments/auth", cluster: "us-east-1", afterUs: 5 * US_PER_MIN, withinUs: 10 * US_PER_S },
       { name: "no capture fails during the degradation", kind: "metric", metric: "failed", where: { traffic: "checkout", route: "POST /capture" }, window: [5 * US_PER_MIN, 10 * US_PER_MIN], bound: { equals: 0 } },
       { name: "retries add at most 10% plus the free floor", kind: "metric", metric: "retryRatio", where: { client: "us-east-1/payments/checkout", service: "auth" }, window: [30 * US_PER_S, 15 * US_PER_MIN], bound: { atMost: 0.12 } },
       { name: "the budget runs dry at least once", kind: "reached", mark: "retry.skipped/budget-exhausted", bound: { atLeast: 1 } },
@@ -146,9 +161,9 @@ describe("the payments scenario", () => {
     expect(w.report).toEqual({ timelineUs: US_PER_S, charts: ["rps", "successRate", "latency", "retries", "weights", "gateways"] });
   });
 
-  it("warns about accepted sections the simulator does not act on yet", () => {
+  it("loads without warnings: links and failover expectations are simulated", () => {
     const r = loadScenario(SCENARIO, memoryReader(files));
-    expect(r.ok && r.warnings.map((e) => e.path)).toEqual(["links[0]", "expect[0].failover"]);
+    expect(r.ok ? r.warnings : r.errors).toEqual([]);
   });
 
   it("--set overrides a param everywhere it is used", () => {
@@ -183,8 +198,10 @@ traffic:
       trustAnchor: "root",
       proxyLatency: { dist: "constant", valueUs: 150 },
       propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
-      failover: { mode: "readiness" },
+      failover: { mode: "readiness", successRate: { windowUs: 10 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 20 } },
+      gateway: { concurrency: 10_000 },
     });
+    expect(w?.links).toEqual([]);
     expect(w?.network).toEqual({ podToPod: { dist: "lognormal", ...lognormalFromMedianP99(200, 1000) }, between: [] });
     expect(w?.clusters[0]).toMatchObject({ trustAnchor: "root", domain: "cluster.local" });
     expect(w?.report).toEqual({ timelineUs: US_PER_S, charts: ["rps", "successRate", "latency", "retries"] });
@@ -200,5 +217,59 @@ traffic:
       rate: [{ atUs: 0, rateRps: 100 }],
       requests: [{ method: "GET", path: "/hello", weight: 1, bodyBytes: 0 }],
     });
+  });
+});
+
+describe("a linked two-cluster scenario", () => {
+  const yaml = `name: linked
+seed: 2
+duration: 10m
+clusters:
+  - name: east
+    services: [{name: auth, namespace: payments}]
+    objects:
+      - apiVersion: split.smi-spec.io/v1alpha2
+        kind: TrafficSplit
+        metadata: {name: auth, namespace: payments}
+        spec: {service: auth, backends: [{service: auth, weight: 1}, {service: auth-west, weight: 0}]}
+  - name: west
+    services: [{name: auth, namespace: payments}]
+links:
+  - {from: east, to: west}
+  - {from: west, to: east, probePeriod: 500ms, clusterName: primary}
+expect:
+  - name: fails over within ten seconds of the degradation
+    failover: {trafficSplit: payments/auth, cluster: east, after: 2m, within: 10s}
+  - name: keeps the primary before the degradation
+    failover: {trafficSplit: payments/auth, cluster: east, after: 1m30s, never: true}
+`;
+  const r = loadScenario("/l/linked.yaml", memoryReader({ "/l/linked.yaml": yaml }));
+  const w = r.ok ? r.spec : undefined;
+
+  it("loads without warnings", () => expect(r.ok ? r.warnings : r.errors).toEqual([]));
+
+  it("mirrors each link's target, probing every 3s under the target's name unless written", () => {
+    expect(w?.links).toEqual([
+      { from: "east", to: "west", probePeriodUs: 3 * US_PER_S, clusterName: "west" },
+      { from: "west", to: "east", probePeriodUs: 500 * US_PER_MS, clusterName: "primary" },
+    ]);
+  });
+
+  it("turns failover expectations into failover checks measured from after", () => {
+    expect(w?.expect).toEqual([
+      { name: "fails over within ten seconds of the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 2 * US_PER_MIN, withinUs: 10 * US_PER_S },
+      { name: "keeps the primary before the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 90 * US_PER_S, never: true },
+    ]);
+  });
+
+  it("explains links and failover expectations in the scenario's own words, defaults filled in", () => {
+    expect(r.ok && r.explain["links"]).toEqual([
+      { from: "east", to: "west", probePeriod: "3s", clusterName: "west" },
+      { from: "west", to: "east", probePeriod: "500ms", clusterName: "primary" },
+    ]);
+    expect(r.ok && r.explain["expect"]).toEqual([
+      { name: "fails over within ten seconds of the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "2m", within: "10s" } },
+      { name: "keeps the primary before the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "1m30s", never: true } },
+    ]);
   });
 });
