@@ -13,7 +13,7 @@ import { fileReader } from "../src/cli/files.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const yamlIn = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(d, f));
-const files = [...yamlIn("scenarios"), ...yamlIn("scenarios/payments"), ...yamlIn("test/fixtures/mesh")];
+const files = [...yamlIn("scenarios"), ...yamlIn("scenarios/payments"), ...yamlIn("scenarios/identity"), ...yamlIn("test/fixtures/mesh")];
 
 function load(file: string) {
   const loaded = loadScenario(join(root, file), fileReader, { displayAs: file });

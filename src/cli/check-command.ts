@@ -8,6 +8,7 @@ import { formatInputError } from "../k8s/input-error.js";
 import { loadManifests } from "../k8s/load.js";
 import type { K8sObject } from "../k8s/object.js";
 import { loadScenario } from "../scenario/load.js";
+import { World } from "../mesh/world.js";
 import { fileReader } from "./files.js";
 import { EXIT } from "./run-command.js";
 
@@ -18,6 +19,7 @@ function isScenario(text: string): boolean {
 export function checkCommand(paths: readonly string[], opts: { json?: boolean }, out: (s: string) => void, err: (s: string) => void): number {
   const groups: Array<{ name: string; objects: K8sObject[]; domain: string }> = [];
   const manifestPaths: string[] = [];
+  const identity: PositionedDiagnostic[] = [];
   for (const p of paths) {
     let text: string;
     try {
@@ -36,6 +38,8 @@ export function checkCommand(paths: readonly string[], opts: { json?: boolean },
       return EXIT.badInput;
     }
     for (const c of loaded.spec.clusters) groups.push({ name: c.name, objects: c.objects, domain: c.domain });
+    // `linkerd check --proxy`: certificates of the mesh as the scenario starts it.
+    identity.push(...new World(loaded.spec).identity.diagnostics());
   }
   if (manifestPaths.length > 0) {
     const loaded = loadManifests(manifestPaths.map((p) => resolve(p)), process.cwd(), fileReader);
@@ -45,9 +49,10 @@ export function checkCommand(paths: readonly string[], opts: { json?: boolean },
     }
     groups.push({ name: "", objects: loaded.objects, domain: "cluster.local" });
   }
-  const diagnostics: Array<PositionedDiagnostic & { cluster?: string }> = groups.flatMap((g) =>
-    checkObjects(g.objects, { clusterDomain: g.domain }).map((d) => (g.name === "" ? d : { ...d, cluster: g.name })),
-  );
+  const diagnostics: Array<PositionedDiagnostic & { cluster?: string }> = [
+    ...groups.flatMap((g) => checkObjects(g.objects, { clusterDomain: g.domain }).map((d) => (g.name === "" ? d : { ...d, cluster: g.name }))),
+    ...identity,
+  ];
   if (opts.json === true) {
     out(JSON.stringify({ diagnostics }));
   } else if (diagnostics.length === 0) {

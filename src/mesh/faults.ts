@@ -77,6 +77,30 @@ function start(world: WorldInternals, action: FaultAction): (() => void) | undef
       cluster?.setControlPlane(false);
       return () => cluster?.setControlPlane(true);
     }
+    case "restartPods": {
+      for (const { cluster, deployment } of world.deploymentsMatching(action.select)) world.workloads.restart(cluster, deployment);
+      return undefined;
+    }
+    case "issuerExpire":
+      world.identity.expireIssuer(action.cluster);
+      return undefined;
+    case "issuerRotate": {
+      const r = world.identity.rotateIssuer(action.cluster, action.anchor);
+      world.emit("identity.issuer-rotation", { cluster: action.cluster, event: r.event, reason: r.reason });
+      return undefined;
+    }
+    case "anchorBundle":
+      world.identity.bundleAnchor(action.cluster, action.anchor);
+      return undefined;
+    case "anchorIssuer":
+      world.identity.issuerFromAnchor(action.cluster, action.anchor);
+      return undefined;
+    case "anchorDrop":
+      world.identity.dropAnchor(action.cluster, action.anchor);
+      return undefined;
+    case "anchorReplace":
+      world.identity.replaceAnchor(action.cluster, action.anchor);
+      return undefined;
     case "clusterLoss": {
       const cluster = world.clusters.get(action.cluster);
       if (cluster === undefined) return undefined;
@@ -105,7 +129,14 @@ function describeFault(a: FaultAction): string {
       return `${a.kind} ${a.between.join("<->")}`;
     case "controlPlaneDown":
     case "clusterLoss":
+    case "issuerExpire":
+    case "issuerRotate":
       return `${a.kind} ${a.cluster}`;
+    case "anchorBundle":
+    case "anchorIssuer":
+    case "anchorDrop":
+    case "anchorReplace":
+      return `${a.kind} ${a.cluster} ${a.anchor}`;
     default:
       return `${a.kind} ${[a.select.cluster, a.select.namespace, a.select.deployment].filter((x) => x !== undefined).join("/")}`;
   }

@@ -3,7 +3,8 @@
 // Every decision (issuance, renewal timing, issuer reload, peer verification, `linkerd check`) is
 // `src/policy/identity.ts`; this file only keeps the state and the timers. Proxies read their
 // cluster's trust bundle at startup only, so bundle changes reach a proxy when it is restarted.
-// A proxy presents the issuer certificate it was handed with its leaf, as a snapshot.
+// A proxy presents the issuer certificate it was handed with its leaf (a snapshot), so an issuer
+// expiry fault refuses CSRs at once but breaks handshakes only as the leaves run out.
 
 import { type Diagnostic, objectRef } from "../policy/diagnostics.js";
 import {

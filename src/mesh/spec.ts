@@ -82,6 +82,11 @@ export interface MeshSettings {
       minSamples: number;
     };
   };
+  /** Identity: issuer validity from t = 0 and the leaf lifetime. */
+  identity: {
+    issuerValidityUs: number;
+    leafLifetimeUs: number;
+  };
   /** Each cluster's multicluster gateway (one pod, its own proxy). */
   gateway: {
     /** Requests the gateway forwards at once; more wait. */
@@ -174,7 +179,14 @@ export type FaultAction =
   | { kind: "latency"; between: [string, string]; addUs: number }
   | { kind: "partition"; between: [string, string] }
   | { kind: "controlPlaneDown"; cluster: string }
-  | { kind: "clusterLoss"; cluster: string };
+  | { kind: "clusterLoss"; cluster: string }
+  | { kind: "restartPods"; select: Selector }
+  | { kind: "issuerExpire"; cluster: string }
+  | { kind: "issuerRotate"; cluster: string; anchor?: string }
+  | { kind: "anchorBundle"; cluster: string; anchor: string }
+  | { kind: "anchorIssuer"; cluster: string; anchor: string }
+  | { kind: "anchorDrop"; cluster: string; anchor: string }
+  | { kind: "anchorReplace"; cluster: string; anchor: string };
 
 export interface FaultSpec {
   atUs: number;

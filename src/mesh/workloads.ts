@@ -25,6 +25,7 @@ export class Workloads {
     pod.app = new App(d.behavior, this.world.appHost(pod), this.world.rng(`app/${pod.cluster}/${pod.namespace}/${name}`));
     pod.app.degrade(d.degradation);
     pod.client = this.world.clientFor(pod);
+    if (pod.meshed) this.world.identity.proxyStarted(pod);
     d.pods.push(pod);
     this.world.server(pod).setConcurrency(pod.app.slots, this.world.sim.nowUs);
     if (d.template.readinessProbe !== undefined) this.scheduleProbe(cluster, pod, initial ? d.template.readinessProbe.periodUs : d.template.readinessProbe.initialDelayUs);
@@ -46,10 +47,22 @@ export class Workloads {
     };
     const pod = new Pod(template, "linkerd-gateway-0", this.world.sim.nowUs, true);
     pod.client = this.world.clientFor(pod);
+    this.world.identity.proxyStarted(pod);
     pod.app = new GatewayForwarder(pod, concurrency);
     this.world.server(pod).setConcurrency(concurrency, this.world.sim.nowUs);
     this.world.emit("pod.started", { pod: pod.label, ready: true });
     return pod;
+  }
+
+  /**
+   * `kubectl rollout restart`: every pod gets a replacement at once (a new proxy that reads the
+   * trust bundle afresh); each old pod goes away once its replacement has had time to start.
+   */
+  restart(cluster: Cluster, d: Deployment): void {
+    for (const old of d.pods.filter((p) => p.alive)) {
+      this.createPod(cluster, d, false);
+      this.world.sim.schedule(POD_START_US, () => this.killPod(cluster, d, old, "rollout-restart"), undefined, Priority.World);
+    }
   }
 
   /** Bring the number of pods to the desired replica count. */

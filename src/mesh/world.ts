@@ -14,6 +14,7 @@ import { Cluster, type Deployment } from "./cluster.js";
 import { DEFAULT_BEHAVIOR } from "./defaults.js";
 import type { Destination, ServiceRef } from "./destination.js";
 import { DirectClient } from "./direct-client.js";
+import { IdentitySystem } from "./identity.js";
 import { DnsClient, DnsFailover } from "./dns.js";
 import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
 import { ServiceMirror } from "./multicluster.js";
@@ -62,6 +63,7 @@ export interface WorldInternals extends MeshWorld {
   readonly network: Network;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly workloads: Workloads;
+  readonly identity: IdentitySystem;
   appHost(pod: Pod): AppHost;
   clientFor(pod: Pod): Client;
   server(pod: Pod): ServerSeries;
@@ -83,6 +85,8 @@ export class World implements WorldInternals {
   readonly network: Network;
   readonly clusters = new Map<string, Cluster>();
   readonly workloads: Workloads;
+  readonly identity: IdentitySystem;
+  private readonly handshakes = new Map<Pod, Map<Pod, { version: number; ok: boolean; code: string }>>();
   private readonly proxyLatency: Distribution;
   private readonly proxyRng: Rng;
   private readonly seriesCache = new Map<string, unknown>();
@@ -107,6 +111,11 @@ export class World implements WorldInternals {
     this.proxyLatency = makeDistribution(spec.mesh.proxyLatency);
     this.proxyRng = this.rng("proxy-latency");
     this.workloads = new Workloads(this);
+    this.identity = new IdentitySystem(
+      { sim: this.sim, emit: (kind, fields) => this.emit(kind, fields) },
+      spec.clusters.map((c) => ({ name: c.name, trustAnchor: c.trustAnchor })),
+      { issuerValidityUs: spec.mesh.identity.issuerValidityUs, leafLifetimeUs: spec.mesh.identity.leafLifetimeUs },
+    );
     for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.propagationDelay, this));
     for (const cluster of this.clusters.values()) this.createDeployments(cluster);
     this.startMulticluster();
@@ -218,10 +227,9 @@ export class World implements WorldInternals {
       this.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "unreachable" }), undefined, Priority.Completion, from);
       return;
     }
-    if (from.meshed && to.meshed && (this.clusters.get(from.cluster) as Cluster).trustAnchor !== target.trustAnchor) {
-      // mTLS needs a shared trust anchor: the handshake fails and the connection with it.
+    if (from.meshed && to.meshed && !this.handshake(from, to).ok) {
+      // The mTLS handshake fails (untrusted anchor, expired certificate): so does the connection.
       const rttUs = this.network.latencyUs(from.cluster, to.cluster) + this.network.latencyUs(to.cluster, from.cluster);
-      this.emit("tls.handshake-failed", { client: from.workload, server: to.workload, reason: "untrusted-peer" });
       this.sim.schedule(rttUs, () => respond({ status: 502, error: "connect-error", from: "tls-handshake" }), undefined, Priority.Completion, from);
       return;
     }
@@ -250,6 +258,21 @@ export class World implements WorldInternals {
     });
   }
 
+  /** mTLS between two proxies, cached per pod pair until any certificate or bundle changes. */
+  private handshake(from: Pod, to: Pod): { ok: boolean; code: string } {
+    let byServer = this.handshakes.get(from);
+    if (byServer === undefined) {
+      byServer = new Map();
+      this.handshakes.set(from, byServer);
+    }
+    const cached = byServer.get(to);
+    if (cached !== undefined && cached.version === this.identity.version) return cached;
+    const r = this.identity.handshake(from, to);
+    const entry = { version: this.identity.version, ok: r.ok, code: r.code };
+    byServer.set(to, entry);
+    return entry;
+  }
+
   private hopUs(): number {
     return sampleUs(this.proxyLatency, this.proxyRng);
   }
@@ -263,8 +286,7 @@ export class World implements WorldInternals {
     const key = `${from.workload}|${to.workload}`;
     let e = this.edges.get(key);
     if (e === undefined) {
-      const sameAnchor = (this.clusters.get(from.cluster) as Cluster).trustAnchor === (this.clusters.get(to.cluster) as Cluster).trustAnchor;
-      const secured = !from.meshed ? "Not Provided By Remote" : !to.meshed ? "Not Provided By Service Discovery" : sameAnchor ? "√" : "Untrusted Peer";
+      const secured = !from.meshed ? "Not Provided By Remote" : !to.meshed ? "Not Provided By Service Discovery" : "√";
       e = { client: from.workload, server: to.workload, clientIdentity: from.identity, serverIdentity: to.identity, secured, requests: 0 };
       this.edges.set(key, e);
     }

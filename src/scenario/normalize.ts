@@ -55,6 +55,7 @@ export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opt
           minSamples: s.mesh.failover.successRate.minSamples,
         },
       },
+      identity: { issuerValidityUs: s.mesh.identity.issuerValidity, leafLifetimeUs: s.mesh.identity.leafLifetime },
       gateway: { concurrency: s.mesh.gateway.concurrency },
     },
     network: { podToPod: s.network.podToPod, between: s.network.between.map((b) => ({ clusters: b.clusters, latency: b.latency })) },
@@ -156,6 +157,13 @@ function faultAction(f: ParsedFault): FaultAction {
   if (f.partition) return { kind: "partition", between: f.partition.between };
   if (f.controlPlaneDown) return { kind: "controlPlaneDown", cluster: f.controlPlaneDown.cluster };
   if (f.clusterLoss) return { kind: "clusterLoss", cluster: f.clusterLoss.cluster };
+  if (f.restartPods) return { kind: "restartPods", select: toSelector(f.restartPods.select) };
+  if (f.issuerExpire) return { kind: "issuerExpire", cluster: f.issuerExpire.cluster };
+  if (f.issuerRotate) return { kind: "issuerRotate", cluster: f.issuerRotate.cluster, ...(f.issuerRotate.anchor !== undefined ? { anchor: f.issuerRotate.anchor } : {}) };
+  if (f.anchorBundle) return { kind: "anchorBundle", cluster: f.anchorBundle.cluster, anchor: f.anchorBundle.anchor };
+  if (f.anchorIssuer) return { kind: "anchorIssuer", cluster: f.anchorIssuer.cluster, anchor: f.anchorIssuer.anchor };
+  if (f.anchorDrop) return { kind: "anchorDrop", cluster: f.anchorDrop.cluster, anchor: f.anchorDrop.anchor };
+  if (f.anchorReplace) return { kind: "anchorReplace", cluster: f.anchorReplace.cluster, anchor: f.anchorReplace.anchor };
   throw new Error(`a fault without a kind passed validation (kinds: ${FAULT_KINDS.join(", ")})`);
 }
 
@@ -216,6 +224,7 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
           minSamples: w.mesh.failover.successRate.minSamples,
         },
       },
+      identity: { issuerValidity: d(w.mesh.identity.issuerValidityUs), leafLifetime: d(w.mesh.identity.leafLifetimeUs) },
       gateway: { concurrency: w.mesh.gateway.concurrency },
     },
     links: w.links.map((l) => ({ from: l.from, to: l.to, probePeriod: d(l.probePeriodUs), clusterName: l.clusterName })),

@@ -25,7 +25,10 @@ void metricsComplete;
 /** Online invariants a scenario can name; every run checks them. */
 export const INVARIANTS = ["requests-end-once"] as const;
 
-export const FAULT_KINDS = ["killPods", "scale", "degrade", "readinessFail", "latency", "partition", "controlPlaneDown", "clusterLoss"] as const;
+export const FAULT_KINDS = [
+  "killPods", "scale", "degrade", "readinessFail", "latency", "partition", "controlPlaneDown", "clusterLoss",
+  "restartPods", "issuerExpire", "issuerRotate", "anchorBundle", "anchorIssuer", "anchorDrop", "anchorReplace",
+] as const;
 export const CHARTS = ["rps", "successRate", "latency", "retries", "weights", "gateways"] as const;
 
 const selector = z
@@ -95,6 +98,13 @@ const mesh = z.strictObject({
     })
     .prefault({})
     .describe("The failover operator."),
+  identity: z
+    .strictObject({
+      issuerValidity: durationSchema().prefault("8760h").describe("How long the issuer (and trust anchor) stays valid from the start of the run."),
+      leafLifetime: durationSchema().prefault("24h").describe("Proxy certificate lifetime (`identity.issuer.issuanceLifetime`)."),
+    })
+    .prefault({})
+    .describe("The identity issuer and proxy certificates."),
   gateway: z
     .strictObject({ concurrency: z.int().min(1).prefault(10000).describe("Requests the gateway proxy forwards at once; more wait.") })
     .prefault({})
@@ -238,6 +248,15 @@ const faultActions = {
   partition: z.strictObject({ between: clusterPair.describe("The two clusters.") }).describe("Cut the network between two clusters."),
   controlPlaneDown: z.strictObject({ cluster: z.string().min(1).describe("The cluster.") }).describe("The cluster's control plane stops: proxies keep their last configuration."),
   clusterLoss: z.strictObject({ cluster: z.string().min(1).describe("The cluster.") }).describe("Pods, gateway and control plane of the cluster are gone."),
+  restartPods: z.strictObject({ select: selector.describe("Which pods.") }).describe("`kubectl rollout restart`: each pod is replaced by a new one (new proxy, re-reads the trust bundle)."),
+  issuerExpire: z.strictObject({ cluster: z.string().min(1).describe("The cluster.") }).describe("The identity issuer expires: certificate requests are refused and leaf certificates run out."),
+  issuerRotate: z
+    .strictObject({ cluster: z.string().min(1).describe("The cluster."), anchor: z.string().min(1).optional().describe("Anchor that signs the new issuer. Default: the current one.") })
+    .describe("A new issuer is installed; accepted only if it chains to a trusted anchor."),
+  anchorBundle: z.strictObject({ cluster: z.string().min(1), anchor: z.string().min(1).describe("The new anchor.") }).describe("Anchor rotation step 1: bundle the new anchor with the old (proxies read it when restarted)."),
+  anchorIssuer: z.strictObject({ cluster: z.string().min(1), anchor: z.string().min(1).describe("The new anchor.") }).describe("Anchor rotation step 2: a new issuer signed by the new anchor."),
+  anchorDrop: z.strictObject({ cluster: z.string().min(1), anchor: z.string().min(1).describe("The old anchor.") }).describe("Anchor rotation step 3: drop the old anchor from the bundle."),
+  anchorReplace: z.strictObject({ cluster: z.string().min(1), anchor: z.string().min(1).describe("The anchor.") }).describe("Give the cluster a different anchor (and issuer) at once: a mismatched anchor."),
 } satisfies Record<(typeof FAULT_KINDS)[number], z.ZodType>;
 
 const fault = z

@@ -45,6 +45,7 @@ describe("explain", () => {
         gateway: { concurrency: 10_000 },
       },
       links: [],
+      dns: [],
       network: { podToPod: { dist: "lognormal", median: "200us", p99: "1ms" }, between: [] },
       behavior: [
         {
