@@ -24,7 +24,8 @@ import { type CounterName, type CounterSeries, type GaugeSeries, MeshMetrics, ty
 import { CONNECT_TIMEOUT_US, Network } from "./network.js";
 import { OutboundProxy } from "./outbound.js";
 import type { Client, Pod } from "./pod.js";
-import type { BehaviorSpec, Selector, WorldSpec } from "./spec.js";
+import { parseLink } from "../policy/multicluster.js";
+import type { BehaviorSpec, LinkSpec, Selector, WorldSpec } from "./spec.js";
 import { TrafficGenerator } from "./traffic.js";
 import type { MeshWorld } from "./world-api.js";
 import { Workloads } from "./workloads.js";
@@ -166,6 +167,8 @@ export class World implements WorldInternals {
         const running = d.pods.filter((p) => p.alive).length;
         out.set(`${c.name}/${d.template.namespace}/${d.template.deployment}`, { meshed: d.template.meshed ? running : 0, running });
       }
+      const gateway = c.gatewayPod;
+      if (gateway !== undefined) out.set(gateway.workload, { meshed: gateway.alive ? 1 : 0, running: gateway.alive ? 1 : 0 });
     }
     return out;
   }
@@ -394,11 +397,11 @@ export class World implements WorldInternals {
 
   /** Gateways in every link target, then a service mirror per link. */
   private startMulticluster(): void {
-    for (const target of new Set(this.spec.links.map((l) => l.to))) {
+    for (const target of new Set(this.links().map((l) => l.to))) {
       const cluster = this.clusters.get(target);
       if (cluster !== undefined) cluster.gatewayPod = this.workloads.createGateway(cluster, this.spec.mesh.gateway.concurrency);
     }
-    for (const link of this.spec.links) {
+    for (const link of this.links()) {
       const local = this.clusters.get(link.from);
       const remote = this.clusters.get(link.to);
       if (local === undefined || remote === undefined) continue;
@@ -406,6 +409,21 @@ export class World implements WorldInternals {
       this.mirrors.push(mirror);
       mirror.start();
     }
+  }
+
+  /**
+   * The `links:` shorthand plus every Link object in a cluster's manifests whose
+   * `targetClusterName` names a cluster of the scenario (its mirrors are named after it).
+   */
+  private links(): LinkSpec[] {
+    const fromObjects = [...this.clusters.values()].flatMap((c) =>
+      c.ofKind("Link").flatMap((o): LinkSpec[] => {
+        const link = parseLink(o.raw).value;
+        if (link === undefined || !this.clusters.has(link.targetClusterName)) return [];
+        return [{ from: c.name, to: link.targetClusterName, probePeriodUs: link.probeSpec.periodUs, clusterName: link.targetClusterName }];
+      }),
+    );
+    return [...this.spec.links, ...fromObjects.filter((l) => !this.spec.links.some((s) => s.from === l.from && s.to === l.to))];
   }
 
   /** A failover operator wherever a TrafficSplit is labelled for it; it watches Endpoints. */

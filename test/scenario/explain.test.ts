@@ -42,6 +42,7 @@ describe("explain", () => {
         proxy: { latency: { dist: "constant", value: "150us" } },
         controlPlane: { propagationDelay: { dist: "uniform", min: "50ms", max: "300ms" } },
         failover: { mode: "readiness", successRate: { window: "10s", threshold: 0.9, step: 0.25, interval: "1s", minSamples: 20 } },
+        identity: { issuerValidity: "8760h", leafLifetime: "24h" },
         gateway: { concurrency: 10_000 },
       },
       links: [],

@@ -75,6 +75,7 @@ describe("the payments scenario", () => {
       propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
       // window and minSamples as written; threshold 0.9, step 0.25 and interval 1s are the schema's defaults.
       failover: { mode: "success-rate-ramp", successRate: { windowUs: 30 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 50 } },
+      identity: { issuerValidityUs: 8760 * 3_600_000_000, leafLifetimeUs: 24 * 3_600_000_000 },
       gateway: { concurrency: 500 },
     });
   });
@@ -199,6 +200,7 @@ traffic:
       proxyLatency: { dist: "constant", valueUs: 150 },
       propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
       failover: { mode: "readiness", successRate: { windowUs: 10 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 20 } },
+      identity: { issuerValidityUs: 8760 * 3_600_000_000, leafLifetimeUs: 24 * 3_600_000_000 },
       gateway: { concurrency: 10_000 },
     });
     expect(w?.links).toEqual([]);
