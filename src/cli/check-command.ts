@@ -16,7 +16,7 @@ function isScenario(text: string): boolean {
   return /^(clusters|traffic|behavior|expect):/m.test(text) && !/^kind:/m.test(text);
 }
 
-export function checkCommand(paths: readonly string[], opts: { json?: boolean }, out: (s: string) => void, err: (s: string) => void): number {
+export function checkCommand(paths: readonly string[], opts: { json?: boolean; notes?: boolean }, out: (s: string) => void, err: (s: string) => void): number {
   const groups: Array<{ name: string; objects: K8sObject[]; domain: string }> = [];
   const manifestPaths: string[] = [];
   const identity: PositionedDiagnostic[] = [];
@@ -50,7 +50,7 @@ export function checkCommand(paths: readonly string[], opts: { json?: boolean },
     groups.push({ name: "", objects: loaded.objects, domain: "cluster.local" });
   }
   const diagnostics: Array<PositionedDiagnostic & { cluster?: string }> = [
-    ...groups.flatMap((g) => checkObjects(g.objects, { clusterDomain: g.domain }).map((d) => (g.name === "" ? d : { ...d, cluster: g.name }))),
+    ...groups.flatMap((g) => checkObjects(g.objects, { clusterDomain: g.domain, notes: opts.notes === true }).map((d) => (g.name === "" ? d : { ...d, cluster: g.name }))),
     ...identity,
   ];
   if (opts.json === true) {

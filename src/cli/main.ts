@@ -47,7 +47,8 @@ program
   .option("--trace <file>", "write the decision trace as JSON lines")
   .option("--trace-format <format>", "json (default) or short", "json")
   .option("--out <dir>", "write result.json, summary.txt and timeline.csv into this directory")
-  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string }) => {
+  .option("--junit <file>", "write a JUnit XML report: one testcase per expectation")
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
   });
 
@@ -56,7 +57,8 @@ program
   .description("report what Linkerd will actually do with the manifests (a scenario file or plain manifests)")
   .argument("<files...>", "scenario or manifest files")
   .option("--json", "print {diagnostics: [...]}")
-  .action((files: string[], opts: { json?: boolean }) => {
+  .option("--notes", "also explain how every retry annotation behaves (limit counts retries; no budget)")
+  .action((files: string[], opts: { json?: boolean; notes?: boolean }) => {
     process.exitCode = checkCommand(files, opts, stdout, stderr);
   });
 

@@ -3,6 +3,7 @@
 
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
+import { junitXml, type JunitSuite } from "../api/junit.js";
 import { formatInputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
@@ -19,6 +20,8 @@ export interface RunOptions {
   traceFormat?: "json" | "short";
   /** Directory for result.json, summary.txt and timeline.csv. */
   out?: string;
+  /** Write a JUnit XML report (one testsuite per file, one testcase per expectation) to this file. */
+  junit?: string;
 }
 
 export const EXIT = { ok: 0, expectationFailed: 1, badInput: 2, invariant: 3 } as const;
@@ -40,16 +43,19 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
     return EXIT.badInput;
   }
   let worst: number = EXIT.ok;
+  const suites: JunitSuite[] = [];
   for (const file of files) {
-    const code = runOne(resolve(file), file, set, opts, out, err);
+    const code = runOne(resolve(file), file, set, opts, out, err, (s) => suites.push(s));
     worst = Math.max(worst, code);
   }
+  if (opts.junit !== undefined) writeFileSync(opts.junit, junitXml(suites));
   return worst;
 }
 
-function runOne(path: string, shown: string, set: Record<string, string>, opts: RunOptions, out: (s: string) => void, err: (s: string) => void): number {
+function runOne(path: string, shown: string, set: Record<string, string>, opts: RunOptions, out: (s: string) => void, err: (s: string) => void, report: (s: JunitSuite) => void): number {
   const loaded = loadScenario(path, fileReader, { set, ...(opts.seed === undefined ? {} : { seed: opts.seed }), displayAs: shown });
   if (!loaded.ok) {
+    report({ file: shown, outcome: { ok: false, errors: loaded.errors } });
     for (const e of loaded.errors) err(formatInputError(e));
     err(`${loaded.errors.length} error(s) in ${shown}; nothing was simulated`);
     return EXIT.badInput;
@@ -68,6 +74,7 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   const run = runWorldSpec(loaded.spec, { ...(trace === undefined ? {} : { trace }), ...(progress === undefined ? {} : { onProgress: progress.onProgress }) });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   progress?.stop();
+  report({ file: shown, outcome: { ok: true, run } });
   stream?.end();
   const reproduce = `meshsim run ${shown} --seed ${loaded.spec.seed}${Object.entries(set).map(([k, v]) => ` --set ${k}=${v}`).join("")}`;
   const json = { ...jsonSummary(run, wallSeconds), ...(run.pass ? {} : { reproduce }) };

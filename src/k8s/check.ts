@@ -11,9 +11,10 @@ import { type OutboundRoute, parseHttpRoute } from "../policy/http-route.js";
 import { parseLink } from "../policy/multicluster.js";
 import { RETRY_GRPC, parseRetryAnnotations, parseServiceRetryAnnotations } from "../policy/retry-annotations.js";
 import { DEFAULT_CLUSTER_DOMAIN, type ServiceProfile, parseServiceProfile } from "../policy/service-profile.js";
-import { type AttachedRoute, stackConflictDiagnostics } from "../policy/stack-selection.js";
+import { type AttachedRoute, selectStack, stackConflictDiagnostics } from "../policy/stack-selection.js";
 import { applyHttpRouteRuleTimeouts, parseTimeoutAnnotations } from "../policy/timeout-annotations.js";
 import { type TrafficSplit, applySplitToProfile, parseTrafficSplit } from "../policy/traffic-split.js";
+import { retryHazardDiagnostics } from "./check-retry-hazards.js";
 import { type InputError, parseFieldPath } from "./input-error.js";
 import { type K8sObject, type SourcePosition, describeObject } from "./object.js";
 import { type DeploymentView, type NamespaceView, type ServiceView, INJECT_ANNOTATION, deploymentView, meshedDecision, namespaceView, serviceView } from "./views.js";
@@ -27,6 +28,11 @@ export interface PositionedDiagnostic extends Diagnostic {
 export interface CheckOptions {
   /** Cluster DNS domain, for ServiceProfile names and dstOverride authorities. Default `cluster.local`. */
   clusterDomain?: string;
+  /**
+   * Also report the `info` notes any use of a feature earns, whatever its values (how
+   * `retry.linkerd.io/limit` counts, annotation retries having no budget). Default false.
+   */
+  notes?: boolean;
 }
 
 type Rec = Record<string, unknown>;
@@ -47,6 +53,8 @@ interface World {
   splits: Parsed<TrafficSplit>[];
   /** Why each Service (`ns/name`) is targeted by Linkerd configuration, for the unmeshed check. */
   targetedBy: Map<string, string[]>;
+  /** Services (`ns/name`) a ServiceProfile switches to its stack; filled by `checkStacks`. */
+  profileStack: Set<string>;
 }
 
 /** Collects diagnostics and places them: on the object they came from, else the object they name. */
@@ -91,6 +99,7 @@ export function checkObjects(objects: readonly K8sObject[], opts: CheckOptions =
   for (const svc of world.services.values()) checkServiceAnnotations(c, world, svc.obj);
   checkReferences(c, world);
   checkStacks(c, world);
+  c.add(retryHazardDiagnostics(world, { notes: opts.notes === true }));
   checkMeshed(c, world);
   return sortDiagnostics(dedupe(c.out));
 }
@@ -112,7 +121,7 @@ function reportDuplicates(c: Collector, objects: readonly K8sObject[]): K8sObjec
 }
 
 function buildWorld(c: Collector, objects: readonly K8sObject[], domain: string): World {
-  const world: World = { domain, namespaces: new Map(), services: new Map(), deployments: [], routes: [], profiles: [], splits: [], targetedBy: new Map() };
+  const world: World = { domain, namespaces: new Map(), services: new Map(), deployments: [], routes: [], profiles: [], splits: [], targetedBy: new Map(), profileStack: new Set() };
   for (const obj of objects) {
     const ns = obj.metadata.namespace ?? "default";
     if (obj.kind === "Namespace") {
@@ -303,6 +312,7 @@ function checkStacks(c: Collector, world: World): void {
       .map((r) => ({ kind: r.value.kind, name: r.value.name, namespace: r.value.namespace, annotations: r.value.annotations }));
     const service = { name: svc.name, namespace: svc.namespace, annotations: rawAnnotations(svcObj) ?? {} };
     for (const { profile, createdBy } of effectiveProfiles(c, world, svc)) {
+      if (selectStack(profile).stack === "profile") world.profileStack.add(key(svc.namespace, svc.name));
       const diags = stackConflictDiagnostics({ service, profile, routes });
       if (createdBy === undefined) c.add(diags);
       else c.add(diags.map((d) => explainCreatedProfile(d, profile, createdBy)), createdBy);

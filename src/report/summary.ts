@@ -17,12 +17,12 @@ export function statRows(metrics: MeshMetrics, window: [number, number], pods: R
     (s) => cluster === undefined || s.startsWith(`${cluster}/`),
   );
   return servers.map((server) => {
-    const [cluster, namespace, name] = server.split("/") as [string, string, string];
+    const [, namespace, name] = server.split("/") as [string, string, string];
     const s = metrics.query({ server }, window);
     const count = pods.get(server) ?? { meshed: 0, running: 0 };
     return {
-      namespace: `${namespace}`,
-      name: cluster === undefined ? name : `${name}`,
+      namespace,
+      name,
       meshedPods: count.meshed,
       runningPods: count.running,
       metrics: { requests: s.serverRequests, successRate: s.serverSuccessRate, rps: s.serverRps, latencyUs: s.serverLatencyUs },

@@ -1,0 +1,43 @@
+// Questions a test asks of a finished run, typed: one metric over a window (the same measurement
+// an `expect:` entry makes), the per-bucket timeline, and an expectation's outcome by name.
+// Windows are human durations (`"2m30s"`) or microseconds; absent ⇒ [warmup, duration).
+
+import type { Metric, MetricFilter } from "../mesh/spec.js";
+import type { TimelinePoint } from "../mesh/metrics.js";
+import { measure, type ExpectationResult } from "../scenario/expect.js";
+import type { ScenarioRun } from "../scenario/run.js";
+import { parseDurationUs } from "../sim/time.js";
+
+/** A window bound: a human duration such as `"2m30s"`, or whole microseconds. */
+export type Instant = string | number;
+
+/**
+ * The value of `metric` for the series matching `where` over `window`, in the units `expect:` uses
+ * (latencies in ms, rates as fractions); null when there was nothing to measure. A window other
+ * than [warmup, duration) is answered from the timeline buckets, widened to whole buckets.
+ * Throws on a malformed or empty window: in a test that is a mistake in the test, not input.
+ */
+export function metric(run: ScenarioRun, name: Metric, where: MetricFilter = {}, window?: readonly [Instant, Instant]): number | null {
+  const w: [number, number] = window === undefined ? [run.spec.warmupUs, run.spec.durationUs] : [instantUs(window[0]), instantUs(window[1])];
+  if (!(w[1] > w[0])) throw new Error(`metric ${name}: the window [${String(window?.[0])}, ${String(window?.[1])}) is empty`);
+  return measure(run.world.metrics, name, where, w);
+}
+
+/** Per-bucket sums over the series matching `where`, from 0 to the end of the run. */
+export function timeline(run: ScenarioRun, where: MetricFilter = {}): TimelinePoint[] {
+  return run.world.metrics.timeline({ ...where });
+}
+
+/** The evaluated expectation called `name`; throws, listing the names there are, when none is. */
+export function expectation(run: ScenarioRun, name: string): ExpectationResult {
+  const found = run.expectations.find((e) => e.name === name);
+  if (found !== undefined) return found;
+  const names = run.expectations.map((e) => `  ${e.name}`).join("\n");
+  throw new Error(`scenario ${run.spec.name} has no expectation named "${name}"; it has:\n${names === "" ? "  (none)" : names}`);
+}
+
+function instantUs(at: Instant): number {
+  const r = parseDurationUs(at);
+  if (!r.ok) throw new Error(`window bound: ${r.error}`);
+  return r.us;
+}
