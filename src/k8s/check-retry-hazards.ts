@@ -1,6 +1,7 @@
 // `meshsim check` rules for retries that are valid Linkerd 2.16 configuration but do something
-// people do not expect: retried writes, per-try timeouts that can never fire, `limit` read as an
-// attempt count, annotation retries without a budget, and a retryRatio tower rounds.
+// people do not expect: retried writes, per-try timeouts that can never fire or whose attempts
+// cannot all fit in the request timeout, `limit` read as an attempt count, annotation retries
+// without a budget (and high limits multiplying load), and a retryRatio tower rounds.
 // Annotation rules look only at Services and routes on the client-policy stack: where a
 // ServiceProfile wins, those annotations are ignored (and the stack-selection checks say so).
 
@@ -157,8 +158,12 @@ function serviceHazards(input: RetryHazardInput, obj: K8sObject, opts: RetryHaza
   const retry = groups.http.value ?? groups.grpc.value;
   const timeouts = parseTimeoutAnnotations(annotations, { object: ref, owner: "service" }).value;
   const out = opts.notes === true ? retryNotes(ref, annotations, retry) : [];
+  const high = highLimit(ref, retry);
+  if (high !== undefined) out.push(high);
   const perTry = perTryVsRequest(retry, timeouts, "the Service's");
   if (perTry !== undefined) out.push({ severity: "warning", code: "retry-timeout-exceeds-request-timeout", object: ref, field: annotationField(RETRY_TIMEOUT), message: perTry });
+  const attempts = attemptsVsRequest(retry, timeouts, "the Service's");
+  if (attempts !== undefined) out.push({ severity: "warning", code: "retry-attempts-exceed-request-timeout", object: ref, field: annotationField(RETRY_TIMEOUT), message: attempts });
   const routed = input.routes.some((r) => parentsInEffect(input, r).includes(obj));
   const perTryUs = groups.http.value?.perTryTimeoutUs;
   if (!routed && perTryUs !== undefined) {
@@ -175,6 +180,9 @@ function routeHazards(input: RetryHazardInput, route: RetryHazardInput["routes"]
   const protocol = value.kind === "GRPCRoute" ? "grpc" : "http";
   const own = parseRetryAnnotations(annotations, { object: ref, owner: "route", protocol }).value;
   const out = opts.notes === true ? retryNotes(ref, annotations, own) : [];
+  // The route's annotations apply to every rule alike, so one diagnostic covers them all.
+  const high = highLimit(ref, own);
+  if (high !== undefined) out.push(high);
   const ownTimeouts = parseTimeoutAnnotations(annotations, { object: ref, owner: "route" }).value;
   const spec = isRec(obj.raw["spec"]) ? obj.raw["spec"] : {};
   const rawRules: unknown[] = Array.isArray(spec["rules"]) ? spec["rules"] : [];
@@ -191,6 +199,8 @@ function routeHazards(input: RetryHazardInput, route: RetryHazardInput["routes"]
       if (merged.retrySource === "route" || merged.timeoutsSource === "route") {
         const perTry = perTryVsRequest(merged.retry, merged.timeouts, `rule ${i}'s`);
         if (perTry !== undefined) out.push({ severity: "warning", code: "retry-timeout-exceeds-request-timeout", object: ref, field, message: perTry });
+        const attempts = attemptsVsRequest(merged.retry, merged.timeouts, `rule ${i}'s`);
+        if (attempts !== undefined) out.push({ severity: "warning", code: "retry-attempts-exceed-request-timeout", object: ref, field, message: attempts });
       }
       const perTryUs = merged.retry?.perTryTimeoutUs;
       const methods = value.kind === "HTTPRoute" ? writeMethodsOf(rule.matches) : undefined;
@@ -222,6 +232,54 @@ function perTryVsRequest(retry: HttpRetryConfig | undefined, timeouts: RouteTime
   const requestUs = timeouts.requestUs;
   if (perTryUs === undefined || requestUs === undefined || requestUs === 0 || perTryUs < requestUs) return undefined;
   return `${whose} per-try timeout ${formatDurationUs(perTryUs)} (${RETRY_TIMEOUT}) is not shorter than its request timeout ${formatDurationUs(requestUs)} (${TIMEOUT_REQUEST} or timeouts.request): the request deadline covers every attempt and expires first, ending the request with 504, so the per-try timeout never fires and never causes a retry.`;
+}
+
+/** From this limit on, a budget-less retry config multiplies a failing backend's load by 4 or more. */
+const HIGH_LIMIT = 3;
+
+/** limit ≥ 3 on annotation retries: nothing caps the retries, so total failure multiplies load (reference §3.2). */
+function highLimit(ref: string, retry: HttpRetryConfig | undefined): Diagnostic | undefined {
+  if (retry === undefined || retry.limit < HIGH_LIMIT) return undefined;
+  const attempts = retry.limit + 1;
+  return { severity: "warning", code: "retry-high-limit", object: ref, field: annotationField(RETRY_LIMIT),
+    message: `${RETRY_LIMIT} ${retry.limit} with no retry budget (annotation retries have none): under total failure every request makes limit+1 = ${attempts} attempts, so a backend failing for everyone receives ${attempts}× its load, multiplied again at every layer that also retries (${attempts * attempts}× behind two such layers). Use a lower limit, or a ServiceProfile route whose retry budget caps retries at a fraction of requests (default 20 %).` };
+}
+
+/** Linkerd's fixed backoff for annotation retries (reference §3.2): 25ms doubling, capped at 250ms. */
+const BACKOFF_MIN_US = 25_000;
+const BACKOFF_MAX_US = 250_000;
+
+/** The shortest wait before retry `i + 1` (0-based `i`): the lower end of its jittered step. */
+function minBackoffUs(i: number): number {
+  return i >= 4 ? BACKOFF_MAX_US : Math.min(BACKOFF_MIN_US * 2 ** i, BACKOFF_MAX_US);
+}
+
+/**
+ * How many attempts fit in `requestUs` when each waits out `perTryUs` and each retry waits its
+ * shortest backoff: the largest k ≤ `attempts` with k·perTry + Σ_{i<k−1} minBackoff(i) ≤ request;
+ * and the time all `attempts` would need.
+ */
+function attemptsWithinUs(perTryUs: number, requestUs: number, attempts: number): { fit: number; neededUs: number } {
+  let neededUs = perTryUs;
+  let fit = neededUs <= requestUs ? 1 : 0;
+  for (let k = 2; k <= attempts; k++) {
+    neededUs += minBackoffUs(k - 2) + perTryUs;
+    if (neededUs <= requestUs) fit = k;
+  }
+  return { fit, neededUs };
+}
+
+/** limit+1 per-try windows plus backoff overrun the request deadline (only where per-try < request). */
+function attemptsVsRequest(retry: HttpRetryConfig | undefined, timeouts: RouteTimeouts, whose: string): string | undefined {
+  const perTryUs = retry?.perTryTimeoutUs;
+  const requestUs = timeouts.requestUs;
+  // Per-try ≥ request is retry-timeout-exceeds-request-timeout's case, and 0 means no deadline.
+  if (retry === undefined || perTryUs === undefined || requestUs === undefined || requestUs === 0 || perTryUs >= requestUs) return undefined;
+  const attempts = retry.limit + 1;
+  const { fit, neededUs } = attemptsWithinUs(perTryUs, requestUs, attempts);
+  if (fit >= attempts) return undefined;
+  const backoffUs = neededUs - attempts * perTryUs;
+  return `${whose} ${attempts} attempts (limit ${retry.limit} + 1) at a per-try timeout of ${formatDurationUs(perTryUs)} (${RETRY_TIMEOUT}) need ${attempts} × ${formatDurationUs(perTryUs)} + at least ${formatDurationUs(backoffUs)} of backoff = ${formatDurationUs(neededUs)}, more than its request timeout ${formatDurationUs(requestUs)} (${TIMEOUT_REQUEST} or timeouts.request), which covers every attempt and the backoff between them: when attempts keep timing out, at most ${fit} of the ${attempts} fit, so the last attempts can never all run and the request fails with 504 at the ${formatDurationUs(requestUs)} deadline.`;
 }
 
 /** How `limit` counts and what no budget means; both hold for any annotation retry config. */

@@ -1,6 +1,7 @@
 // `meshsim check` retry-hazard rules. Expected values come from the Linkerd reference
 // (linkerd-semantics.md §0–§3, §10, "Discrepancies with the guide"): limit N ⇒ N+1 attempts,
-// default limit 1, effective budget ratio = deposit/withdraw (0.3 ⇒ 1/3), no budget on annotations.
+// default limit 1, effective budget ratio = deposit/withdraw (0.3 ⇒ 1/3), no budget on annotations,
+// backoff before retry i+1 at least min(25ms·2^i, 250ms), request timeout covering every attempt.
 
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -23,6 +24,8 @@ const HAZARD_CODES = [
   "retry-no-budget-on-annotations",
   "retry-budget-ratio-truncated",
   "retry-timeout-exceeds-request-timeout",
+  "retry-high-limit",
+  "retry-attempts-exceed-request-timeout",
 ];
 const hazards = (diags: readonly PositionedDiagnostic[]): PositionedDiagnostic[] => diags.filter((d) => HAZARD_CODES.includes(d.code));
 const brief = (d: PositionedDiagnostic): string => `${d.severity} ${d.code} ${d.object} ${d.field}`;
@@ -199,5 +202,96 @@ describe("retry annotations a ServiceProfile overrides (retry-ignored-by-profile
   it("and no retry hazard is reported for annotations Linkerd ignores", () => {
     expect(hazards(diags)).toEqual([]);
     expect(hazards(check(text.replace(/apiVersion: split[\s\S]*$/, ""), { notes: true }))).not.toEqual([]);
+  });
+});
+
+describe("retry-high-limit (always on)", () => {
+  const text = fixture("deadlines.yaml");
+  const diags = check(text, {}, "deadlines.yaml").filter((d) => d.code === "retry-high-limit");
+
+  it("warns once on the Service and once on a route with its own limit, not on a route inheriting the Service's", () => {
+    expect(diags.map(brief)).toEqual([
+      'warning retry-high-limit Service shop/ledger metadata.annotations["retry.linkerd.io/limit"]',
+      'warning retry-high-limit HTTPRoute shop/pay metadata.annotations["retry.linkerd.io/limit"]',
+    ]);
+    expect(diags[0]?.source?.line).toBe(line(text, 'retry.linkerd.io/limit: "3"'));
+  });
+
+  it("states the amplification for the limit: (limit+1)× per layer, squared behind two", () => {
+    expect(diags[0]?.message).toMatch(/no retry budget/);
+    expect(diags[0]?.message).toContain("limit+1 = 4 attempts");
+    expect(diags[0]?.message).toContain("receives 4× its load");
+    expect(diags[0]?.message).toContain("16× behind two such layers");
+    expect(diags[1]?.message).toContain("receives 5× its load");
+    expect(diags[0]?.message).toMatch(/lower limit.*ServiceProfile.*retry budget/);
+  });
+
+  // Limit 0 and no limit both mean limit 1 (reference §3.2).
+  it.each([
+    [undefined, 0],
+    ["0", 0],
+    ["2", 0],
+    ["3", 1],
+    ["10", 1],
+  ])("limit %s on a Service: %i warning(s)", (limit, count) => {
+    const annotations: Record<string, string> = { "retry.linkerd.io/http": "5xx", ...(limit === undefined ? {} : { "retry.linkerd.io/limit": limit }) };
+    const d = check(service("s", annotations)).filter((x) => x.code === "retry-high-limit");
+    expect(d).toHaveLength(count);
+    if (limit !== undefined && count > 0) expect(d[0]?.message).toContain(`receives ${Number(limit) + 1}× its load`);
+  });
+
+  it("says nothing where a ServiceProfile takes over and the annotations are ignored", () => {
+    const text = docs(service("web", { "retry.linkerd.io/http": "5xx", "retry.linkerd.io/limit": "5" }), profile("web", route("r", "{method: GET}")));
+    expect(check(text).map((d) => d.code)).not.toContain("retry-high-limit");
+  });
+});
+
+describe("retry-attempts-exceed-request-timeout", () => {
+  const text = fixture("deadlines.yaml");
+  const diags = check(text, {}, "deadlines.yaml").filter((d) => d.code === "retry-attempts-exceed-request-timeout");
+
+  it("warns on the Service and on the route rule whose request timeout is too short, not on an inheriting route", () => {
+    expect(diags.map(brief)).toEqual([
+      'warning retry-attempts-exceed-request-timeout Service shop/ledger metadata.annotations["retry.linkerd.io/timeout"]',
+      "warning retry-attempts-exceed-request-timeout HTTPRoute shop/pay spec.rules[1]",
+    ]);
+  });
+
+  it("shows the sum, how many attempts fit, and the 504 at the deadline", () => {
+    // 4 × 250ms + (25 + 50 + 100)ms = 1175ms > 1s; after 3 attempts 825ms, after 4 1175ms.
+    expect(diags[0]?.message).toContain("4 × 250ms + at least 175ms of backoff = 1175ms, more than its request timeout 1s");
+    expect(diags[0]?.message).toContain("at most 3 of the 4 fit");
+    expect(diags[0]?.message).toMatch(/fails with 504 at the 1s deadline/);
+    // 5 × 100ms + (25 + 50 + 100 + 200)ms = 875ms > 800ms; after 4 attempts 575ms.
+    expect(diags[1]?.message).toContain("rule 1's 5 attempts (limit 4 + 1)");
+    expect(diags[1]?.message).toContain("= 875ms, more than its request timeout 800ms");
+    expect(diags[1]?.message).toContain("at most 4 of the 5 fit");
+  });
+
+  // need = (limit+1)·perTry + Σ_{i<limit} min(25·2^i, 250) ms; fit = largest k with k·perTry + Σ_{i<k−1} ≤ request.
+  it.each([
+    // §3.5 http_timeout_with_request_timeout: 3 × 100 + 25 + 50 = 375 ≤ 500, so all 3 attempts fit.
+    ["100ms", "2", "500ms", undefined],
+    ["100ms", "2", "375ms", undefined], // exactly equal: the last attempt just fits
+    ["100ms", "2", "374ms", 2], // 2 attempts: 100 + 25 + 100 = 225
+    ["200ms", "2", "500ms", 2], // 675 > 500; 2 attempts: 425
+    ["300ms", undefined, "500ms", 1], // default limit 1: 300 + 25 + 300 = 625 > 500; 1 attempt: 300
+    ["100ms", "5", "1s", 5], // 600 + 625 = 1225 > 1000; 5 attempts: 500 + 375 = 875
+    ["1ms", "10", "1s", 7], // backoff dominates: 7 attempts 7 + 875 = 882, 8 attempts 8 + 1125 = 1133
+  ])("per-try %s, limit %s, request %s: at most %s attempts fit", (perTry, limit, request, fit) => {
+    const annotations: Record<string, string> = { "retry.linkerd.io/http": "5xx", "retry.linkerd.io/timeout": perTry, "timeout.linkerd.io/request": request, ...(limit === undefined ? {} : { "retry.linkerd.io/limit": limit }) };
+    const d = check(service("s", annotations)).filter((x) => x.code === "retry-attempts-exceed-request-timeout");
+    if (fit === undefined) expect(d).toEqual([]);
+    else expect(d[0]?.message).toContain(`at most ${fit} of the ${Number(limit ?? "1") + 1} fit`);
+  });
+
+  it.each([
+    ["per-try not shorter than the request timeout (retry-timeout-exceeds-request-timeout says it)", { "retry.linkerd.io/timeout": "1s", "timeout.linkerd.io/request": "500ms" }],
+    ["no request timeout", { "retry.linkerd.io/timeout": "1s" }],
+    ["request timeout 0 (none)", { "retry.linkerd.io/timeout": "300ms", "timeout.linkerd.io/request": "0" }],
+    ["no per-try timeout", { "timeout.linkerd.io/request": "10ms" }],
+  ])("says nothing with %s", (_what, annotations) => {
+    const d = check(service("s", { "retry.linkerd.io/http": "5xx", "retry.linkerd.io/limit": "2", ...annotations }));
+    expect(d.map((x) => x.code)).not.toContain("retry-attempts-exceed-request-timeout");
   });
 });

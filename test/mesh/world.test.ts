@@ -48,7 +48,7 @@ describe("rate schedules", () => {
 
 describe("running in slices", () => {
   it("gives the same digest as one uninterrupted run", () => {
-    const loaded = loadScenario(resolve(join("test", "fixtures", "mesh", "fail-fast.yaml")), fileReader);
+    const loaded = loadScenario(resolve(join("scenarios", "retry-storms", "fail-fast.yaml")), fileReader);
     if (!loaded.ok) throw new Error("fixture should load");
     const whole = runWorldSpec(loaded.spec);
     const fractions: number[] = [];
