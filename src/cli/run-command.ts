@@ -2,9 +2,10 @@
 // exit 0 (all met), 1 (an expectation failed), 2 (bad input) or 3 (an invariant broke: a bug).
 
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { globSync } from "tinyglobby";
 import { junitXml, type JunitSuite } from "../api/junit.js";
-import { formatInputError } from "../k8s/input-error.js";
+import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
 import { formatSummary, jsonSummary, timelineCsv } from "../report/summary.js";
@@ -44,9 +45,21 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
   }
   let worst: number = EXIT.ok;
   const suites: JunitSuite[] = [];
-  for (const file of files) {
-    const code = runOne(resolve(file), file, set, opts, out, err, (s) => suites.push(s));
-    worst = Math.max(worst, code);
+  for (const arg of files) {
+    // Shells on Windows, npm scripts and CI `with:` fields pass patterns unexpanded, so expand here.
+    // An absolute pattern yields absolute names, so the files are shown as the user wrote them.
+    const paths = /[*?[\]{}]/.test(arg) ? globSync(arg, { cwd: process.cwd(), absolute: isAbsolute(arg), onlyFiles: true, expandDirectories: false }).sort() : [arg];
+    if (paths.length === 0) {
+      // Like a missing file: an input error for this argument, the others still run.
+      const error: InputError = { file: arg, line: 0, col: 0, path: "", message: `no file matches this pattern (relative to ${process.cwd()}); nothing was simulated for it` };
+      suites.push({ file: arg, outcome: { ok: false, errors: [error] } });
+      err(formatInputError(error));
+      worst = Math.max(worst, EXIT.badInput);
+    }
+    for (const file of paths) {
+      const code = runOne(resolve(file), file, set, opts, out, err, (s) => suites.push(s));
+      worst = Math.max(worst, code);
+    }
   }
   if (opts.junit !== undefined) writeFileSync(opts.junit, junitXml(suites));
   return worst;
