@@ -8,6 +8,7 @@ import { checkCommand } from "./check-command.js";
 import { runMmcDemo } from "./demo.js";
 import { fileReader } from "./files.js";
 import { EXIT, parseSets, runCommand } from "./run-command.js";
+import { registerMerge, registerSweep } from "./sweep-command.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -46,7 +47,7 @@ program
   .option("--json", "print one JSON object per scenario")
   .option("--trace <file>", "write the decision trace as JSON lines")
   .option("--trace-format <format>", "json (default) or short", "json")
-  .option("--out <dir>", "write result.json, summary.txt and timeline.csv into this directory")
+  .option("--out <dir>", "write report.html, report.md, charts/, result.json, summary.txt and CSVs into this directory")
   .option("--junit <file>", "write a JUnit XML report: one testcase per expectation")
   .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
@@ -97,6 +98,9 @@ program
   .action((opts: { servers: number; lambda: number; mu: number; customers: number; seed: string; json?: boolean }) => {
     process.exitCode = runMmcDemo(opts, stdout);
   });
+
+registerSweep(program, stdout, stderr);
+registerMerge(program, stdout, stderr);
 
 try {
   program.parse(process.argv);

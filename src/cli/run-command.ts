@@ -1,17 +1,18 @@
 // `meshsim run FILE...`: load, simulate, print the summary (or JSON), write a trace if asked, and
 // exit 0 (all met), 1 (an expectation failed), 2 (bad input) or 3 (an invariant broke: a bug).
 
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { junitXml, type JunitSuite } from "../api/junit.js";
 import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
-import { formatSummary, jsonSummary, timelineCsv } from "../report/summary.js";
+import { formatSummary, jsonSummary } from "../report/summary.js";
 import { formatShort, Trace } from "../sim/trace.js";
 import { fileReader } from "./files.js";
 import { progressReporter } from "./progress.js";
+import { type ReportInputs, writeReport } from "./report-writer.js";
 
 export interface RunOptions {
   seed?: string;
@@ -19,8 +20,10 @@ export interface RunOptions {
   json?: boolean;
   trace?: string;
   traceFormat?: "json" | "short";
-  /** Directory for result.json, summary.txt and timeline.csv. */
+  /** Directory for the run report: report.html, report.md, charts/*.svg, result.json, summary.txt and CSVs. */
   out?: string;
+  /** Receives the pending report write for each run with `out` (it never rejects); absent ⇒ nobody waits but the process. */
+  onReportWritten?: (done: Promise<void>) => void;
   /** Write a JUnit XML report (one testsuite per file, one testcase per expectation) to this file. */
   junit?: string;
 }
@@ -94,14 +97,23 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   const summary = formatSummary(run, run.world.workloads, { wallSeconds, reproduce });
   if (opts.json === true) out(JSON.stringify(json));
   else out(summary);
-  if (opts.out !== undefined) writeOutputs(opts.out, json, summary, timelineCsv(run));
+  if (opts.out !== undefined) startReport(opts.out, { run, json, summary }, err, opts.onReportWritten);
   if (run.world.invariantViolations.length > 0) return EXIT.invariant;
   return run.pass ? EXIT.ok : EXIT.expectationFailed;
 }
 
-function writeOutputs(dir: string, json: Record<string, unknown>, summary: string, csv: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "result.json"), JSON.stringify(json, null, 2) + "\n");
-  writeFileSync(join(dir, "summary.txt"), summary + "\n");
-  writeFileSync(join(dir, "timeline.csv"), csv);
+/**
+ * The report renders asynchronously (Vega's toSVG); the process stays alive until it is written.
+ * A failed write raises the exit code to "bad input" (an unusable --out) once it is known, which is
+ * why the CLI sets process.exitCode rather than calling process.exit.
+ */
+function startReport(dir: string, inputs: ReportInputs, err: (s: string) => void, onWritten: ((done: Promise<void>) => void) | undefined): void {
+  const done = writeReport(dir, inputs).then(
+    () => undefined,
+    (e: unknown) => {
+      err(`error: could not write the report to ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = Math.max(Number(process.exitCode ?? 0), EXIT.badInput);
+    },
+  );
+  onWritten?.(done);
 }

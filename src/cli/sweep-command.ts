@@ -1,0 +1,263 @@
+// `meshsim sweep FILE --vary ...` runs a scenario over a grid of params and seeds on a pool of
+// worker threads (results collected by grid index, so identical for any worker count), optionally
+// only one shard of the grid; `meshsim merge` joins shard files into the unsharded sweep.
+// Exit: 0 every point ran (failing expectations are data in a sweep), 2 bad input, 3 a worker crashed.
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import cliProgress from "cli-progress";
+import { type Command, InvalidArgumentError } from "commander";
+import { stringify } from "yaml";
+import {
+  expandGrid,
+  type GridPoint,
+  k8sJobManifest,
+  mergeShards,
+  parseShard,
+  parseVary,
+  seedList,
+  type ShardDoc,
+  shardPoints,
+  type SweepAxis,
+  type SweepDoc,
+  sweepCsv,
+  type SweepGrid,
+  type SweepResult,
+  sweepTable,
+} from "../report/sweep.js";
+import { EXIT } from "./run-command.js";
+import { runPoint } from "./sweep-worker.js";
+
+export interface SweepOptions {
+  /** `name=v1,v2` or `name=a..b:n`, repeatable; absent ⇒ a single point with the scenario's params. */
+  vary?: string[];
+  /** Seeds 1..N per point; absent ⇒ the scenario's own seed. */
+  seeds?: number;
+  /** Worker threads; default os.availableParallelism(). 1 runs in this thread. */
+  workers?: number;
+  /** `i/n`, 0-based: run only grid indices with index % n === i. */
+  shard?: string;
+  /** Directory for sweep.json + sweep.csv (or shard-I-of-N.json when sharded). */
+  out?: string;
+  json?: boolean;
+  /** Print a Kubernetes Indexed Job running this many shards instead of running anything. */
+  emitK8sJob?: number;
+  image?: string;
+  parallelism?: number;
+  resultsClaim?: string;
+  jobName?: string;
+}
+
+type Print = (line: string) => void;
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The grid from the command line, or the first problem with it. */
+export function gridFromOptions(file: string, opts: SweepOptions): { ok: true; grid: SweepGrid } | { ok: false; error: string } {
+  const axes: SweepAxis[] = [];
+  for (const v of opts.vary ?? []) {
+    const axis = parseVary(v);
+    if (!axis.ok) return axis;
+    if (axes.some((a) => a.name === axis.value.name)) return { ok: false, error: `--vary ${v}: ${axis.value.name} is already varied` };
+    axes.push(axis.value);
+  }
+  return { ok: true, grid: { file, axes, seeds: seedList(opts.seeds) } };
+}
+
+export async function sweepCommand(file: string, opts: SweepOptions, out: Print, err: Print): Promise<number> {
+  const g = gridFromOptions(file, opts);
+  if (!g.ok) return bad(err, g.error);
+  const grid = g.grid;
+  if (opts.emitK8sJob !== undefined) {
+    if (opts.shard !== undefined) return bad(err, "--emit-k8s-job prints a Job for every shard; drop --shard");
+    const manifest = k8sJobManifest(grid, {
+      name: opts.jobName ?? "meshsim-sweep",
+      image: opts.image ?? "meshsim:latest",
+      shards: opts.emitK8sJob,
+      ...(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }),
+      resultsClaim: opts.resultsClaim ?? "meshsim-results",
+    });
+    out(stringify(manifest).trimEnd());
+    return EXIT.ok;
+  }
+  let points = expandGrid(grid);
+  let shard: { index: number; count: number } | undefined;
+  if (opts.shard !== undefined) {
+    const s = parseShard(opts.shard);
+    if (!s.ok) return bad(err, s.error);
+    shard = s.value;
+    points = shardPoints(points, shard);
+  }
+  let results: SweepResult[];
+  try {
+    results = await runPoints(file, points, opts.workers ?? availableParallelism(), opts.json === true ? undefined : progressBar(points.length));
+  } catch (e) {
+    err(`meshsim sweep: a worker failed (a bug in meshsim): ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.invariant;
+  }
+  const doc: SweepDoc | ShardDoc =
+    shard === undefined ? { kind: "meshsim-sweep", grid, results } : { kind: "meshsim-sweep-shard", grid, shard, indices: points.map((p) => p.index), results };
+  out(opts.json === true ? JSON.stringify(doc, null, 2) : sweepTable(doc));
+  if (opts.out !== undefined) {
+    mkdirSync(opts.out, { recursive: true });
+    if (doc.kind === "meshsim-sweep") writeSweep(opts.out, doc);
+    else writeFileSync(join(opts.out, `shard-${doc.shard.index}-of-${doc.shard.count}.json`), JSON.stringify(doc, null, 2) + "\n");
+  }
+  return results.some((r) => r.error !== undefined) ? EXIT.badInput : EXIT.ok;
+}
+
+export function mergeCommand(files: readonly string[], opts: { out?: string; json?: boolean }, out: Print, err: Print): number {
+  const shards: ShardDoc[] = [];
+  for (const f of files) {
+    try {
+      shards.push(JSON.parse(readFileSync(f, "utf8")) as ShardDoc);
+    } catch (e) {
+      return bad(err, `merge: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const merged = mergeShards(shards);
+  if (!merged.ok) return bad(err, merged.error);
+  out(opts.json === true ? JSON.stringify(merged.value, null, 2) : sweepTable(merged.value));
+  if (opts.out !== undefined) writeSweep(opts.out, merged.value);
+  return EXIT.ok;
+}
+
+function writeSweep(dir: string, doc: SweepDoc): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "sweep.json"), JSON.stringify(doc, null, 2) + "\n");
+  writeFileSync(join(dir, "sweep.csv"), sweepCsv(doc));
+}
+
+function bad(err: Print, message: string): number {
+  err(message);
+  return EXIT.badInput;
+}
+
+/** Runs the points, at most `workers` at once; results come back in the points' order. */
+export async function runPoints(file: string, points: readonly GridPoint[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
+  const results: SweepResult[] = new Array<SweepResult>(points.length);
+  try {
+    if (workers <= 1 || points.length <= 1) {
+      for (const [k, point] of points.entries()) {
+        results[k] = runPoint({ file, point });
+        onDone?.tick();
+      }
+      return results;
+    }
+    let next = 0;
+    const lane = (worker: Worker): Promise<void> =>
+      new Promise<void>((done, fail) => {
+        let busy = false;
+        const give = (): void => {
+          if (next >= points.length) {
+            done();
+            return;
+          }
+          const k = next++;
+          busy = true;
+          worker.once("message", (r: SweepResult) => {
+            busy = false;
+            results[k] = r;
+            onDone?.tick();
+            give();
+          });
+          worker.postMessage({ file, point: points[k] });
+        };
+        worker.once("error", fail);
+        worker.once("exit", (code) => {
+          if (busy) fail(new Error(`worker exited with code ${code} mid-run`));
+        });
+        give();
+      });
+    const pool = Array.from({ length: Math.min(workers, points.length) }, startWorker);
+    try {
+      await Promise.all(pool.map(lane));
+    } finally {
+      await Promise.all(pool.map((w) => w.terminate()));
+    }
+    return results;
+  } finally {
+    onDone?.stop();
+  }
+}
+
+/** A worker on the compiled entry; under tsx or vitest (sources are .ts) it registers tsx first. */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  const workerData = { meshsimSweep: true };
+  if (!here.endsWith(".ts")) return new Worker(new URL("./sweep-worker.js", here), { workerData });
+  // `execArgv: ["--import", "tsx"]` does not reach a worker's entry module on Node 20, so register by hand.
+  const entry = new URL("./sweep-worker.ts", here).href;
+  // The ESM build of tsx's API: its CommonJS twin resolves its loader from the wrong directory.
+  const api = pathToFileURL(createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+interface Progress {
+  tick: () => void;
+  stop: () => void;
+}
+
+/** `[bar] 12/40 runs` on stderr, only on a terminal. */
+function progressBar(total: number): Progress | undefined {
+  if (process.stderr.isTTY !== true) return undefined;
+  const bar = new cliProgress.SingleBar({ format: "sweep [{bar}] {value}/{total} runs | {duration}s", stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return { tick: () => bar.increment(), stop: () => bar.stop() };
+}
+
+function settle(p: Promise<number>, err: Print): void {
+  p.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      err(`meshsim: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = EXIT.invariant;
+    },
+  );
+}
+
+export function registerSweep(program: Command, out: Print, err: Print): void {
+  program
+    .command("sweep")
+    .description("run a scenario over a grid of params and seeds in parallel (exit 0 all ran, 2 bad input, 3 a worker crashed)")
+    .argument("<file>", "scenario YAML file")
+    .option("--vary <name=values>", "a param's values: v1,v2,v3 or a..b:n (n evenly spaced, inclusive, unit kept: 500/s..8000/s:4); repeatable", collect)
+    .option("--seeds <n>", "run every point with seeds 1..n (default: the scenario's seed)", positiveInteger)
+    .option("--workers <n>", "worker threads (default: available parallelism; 1 runs in-process)", positiveInteger)
+    .option("--shard <i/n>", "run only grid indices with index % n == i (0-based, 0 <= i < n)")
+    .option("--out <dir>", "write sweep.json and sweep.csv (sharded: shard-I-of-N.json) into this directory")
+    .option("--json", "print the sweep (or shard) JSON instead of the table")
+    .option("--emit-k8s-job <shards>", "print a Kubernetes Indexed Job running the sweep as this many shards, and run nothing", positiveInteger)
+    .option("--image <ref>", "the Job's image: meshsim and the scenario files in its working directory", "meshsim:latest")
+    .option("--parallelism <n>", "the Job's parallelism (default: all shards at once)", positiveInteger)
+    .option("--results-claim <name>", "the PersistentVolumeClaim the Job mounts at /results", "meshsim-results")
+    .option("--job-name <name>", "the Job's metadata.name", "meshsim-sweep")
+    .action((file: string, opts: SweepOptions) => {
+      settle(sweepCommand(file, opts, out, err), err);
+    });
+}
+
+export function registerMerge(program: Command, out: Print, err: Print): void {
+  program
+    .command("merge")
+    .description("merge sweep shard files into the unsharded sweep (refuses different grids, missing or overlapping indices)")
+    .argument("<shards...>", "shard JSON files written by `meshsim sweep --shard i/n --out DIR`")
+    .option("--out <dir>", "write sweep.json and sweep.csv into this directory")
+    .option("--json", "print the sweep JSON instead of the table")
+    .action((files: string[], opts: { out?: string; json?: boolean }) => {
+      process.exitCode = mergeCommand(files, opts, out, err);
+    });
+}

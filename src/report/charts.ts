@@ -1,0 +1,173 @@
+// Vega-Lite specs for the run report: RPS, success rate, latency, retries and TrafficSplit weights
+// over time (fault windows shaded on each), and a topology picture of who called whom. Pure: plain
+// JSON specs, no rendering — `src/cli/report-writer.ts` turns them into SVG. A chart with nothing
+// to draw is left out rather than drawn empty.
+
+import type { TimelinePoint } from "../mesh/metrics.js";
+import type { FaultSpec } from "../mesh/spec.js";
+import type { ScenarioRun } from "../scenario/run.js";
+import { wholeRun } from "./summary.js";
+import { topologyChart } from "./topology-chart.js";
+
+/** A Vega-Lite spec as plain JSON; typed loosely so `src/report` needs no Vega-Lite import. */
+export type VegaLiteSpec = Record<string, unknown>;
+
+export interface ReportChart {
+  /** File-safe name, e.g. `rps`; the SVG is written as `charts/<name>.svg`. */
+  name: string;
+  title: string;
+  spec: VegaLiteSpec;
+}
+
+/** A shaded interval on the time axis, seconds. Instant faults have `endS === startS`. */
+export interface FaultWindow {
+  startS: number;
+  endS: number;
+  fault: string;
+}
+
+const WIDTH = 640;
+const HEIGHT = 200;
+/** The description that marks the fault layer of a time chart (tests and readers look for it). */
+export const FAULT_LAYER = "fault windows";
+
+// One-shot actions: their effect persists, but shading from then to the end would suggest an
+// ongoing outage, so they are drawn as a line at the instant instead.
+const INSTANT_FAULTS = new Set(["killPods", "scale", "restartPods", "issuerRotate", "anchorBundle", "anchorIssuer", "anchorDrop", "anchorReplace"]);
+
+export function faultWindows(faults: readonly FaultSpec[], durationUs: number): FaultWindow[] {
+  return faults.map((f) => {
+    const endUs = f.untilUs ?? (INSTANT_FAULTS.has(f.action.kind) ? f.atUs : durationUs);
+    return { startS: f.atUs / 1e6, endS: Math.min(endUs, durationUs) / 1e6, fault: f.action.kind };
+  });
+}
+
+/** Every chart of the report that has data, in reading order. */
+export function reportCharts(run: ScenarioRun): ReportChart[] {
+  const faults = faultWindows(run.spec.faults, run.spec.durationUs);
+  const series = trafficSeries(run);
+  const charts: Array<ReportChart | undefined> = [
+    rpsChart(series, faults),
+    successRateChart(series, faults),
+    latencyChart(series, faults),
+    retriesChart(run.world.metrics.timeline({}), faults),
+    splitWeightsChart(run, faults),
+    topologyChart(run.world.edges, run.spec.traffic, run.world.metrics, wholeRun(run)),
+  ];
+  return charts.filter((c): c is ReportChart => c !== undefined);
+}
+
+interface NamedTimeline {
+  traffic: string;
+  points: TimelinePoint[];
+}
+
+function trafficSeries(run: ScenarioRun): NamedTimeline[] {
+  if (run.spec.traffic.length === 0) return [{ traffic: "all", points: run.world.metrics.timeline({}) }];
+  return run.spec.traffic.map((t) => ({ traffic: t.name, points: run.world.metrics.timeline({ traffic: t.name }) }));
+}
+
+type Row = Record<string, string | number>;
+
+/** Rows `{tS, traffic, series, value}` for each finite value `pick` returns. */
+function rows(series: readonly NamedTimeline[], picks: ReadonlyArray<[string, (p: TimelinePoint) => number]>): Row[] {
+  const out: Row[] = [];
+  for (const s of series) {
+    for (const p of s.points) {
+      for (const [name, pick] of picks) {
+        const value = pick(p);
+        if (Number.isFinite(value)) out.push({ tS: p.startUs / 1e6, traffic: s.traffic, series: name, value });
+      }
+    }
+  }
+  return out;
+}
+
+const widthS = (p: TimelinePoint) => (p.endUs - p.startUs) / 1e6;
+const ratio = (num: number, den: number) => (den > 0 ? num / den : NaN);
+
+export function rpsChart(series: readonly NamedTimeline[], faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data = rows(series, [
+    ["effective", (p) => p.requests / widthS(p)],
+    ["actual (attempts)", (p) => p.attempts / widthS(p)],
+  ]);
+  if (!data.some((r) => (r.value as number) > 0)) return undefined;
+  return { name: "rps", title: "Requests per second", spec: timeChart("Requests per second", data, "RPS", faults) };
+}
+
+export function successRateChart(series: readonly NamedTimeline[], faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data = rows(series, [
+    ["effective", (p) => ratio(p.success, p.requests)],
+    ["actual (attempts)", (p) => ratio(p.attempts - p.attemptFailures, p.attempts)],
+  ]);
+  if (data.length === 0) return undefined;
+  return { name: "success-rate", title: "Success rate", spec: timeChart("Success rate (effective vs actual)", data, "success rate", faults) };
+}
+
+export function latencyChart(series: readonly NamedTimeline[], faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data = rows(series, [
+    ["p50", (p) => p.latencyP50Us / 1000],
+    ["p99", (p) => p.latencyP99Us / 1000],
+  ]);
+  if (data.length === 0) return undefined;
+  return { name: "latency", title: "Latency p50 / p99", spec: timeChart("Latency p50 / p99 (ms)", data, "latency ms", faults) };
+}
+
+export function retriesChart(points: readonly TimelinePoint[], faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data = rows([{ traffic: "all", points: [...points] }], [
+    ["retries/s", (p) => p.retries / widthS(p)],
+    ["budget skips/s", (p) => p.budgetExhausted / widthS(p)],
+  ]);
+  if (!data.some((r) => (r.value as number) > 0)) return undefined;
+  return { name: "retries", title: "Retries and retry-budget skips", spec: timeChart("Retries and retry-budget skips per second", data, "per second", faults) };
+}
+
+/** Weights as a step line per backend, each held until the next update and to the end of the run. */
+export function splitWeightsChart(run: ScenarioRun, faults: readonly FaultWindow[]): ReportChart | undefined {
+  const updates = run.world.splitUpdates;
+  if (updates.length === 0) return undefined;
+  const data: Row[] = [];
+  const last = new Map<string, number>();
+  for (const u of updates) {
+    for (const w of u.weights) {
+      const series = `${u.cluster} ${u.split} → ${w.service}`;
+      data.push({ tS: u.atUs / 1e6, traffic: series, series: "weight", value: w.weight });
+      last.set(series, w.weight);
+    }
+  }
+  for (const [series, weight] of last) data.push({ tS: run.spec.durationUs / 1e6, traffic: series, series: "weight", value: weight });
+  const spec = timeChart("TrafficSplit weights", data, "weight", faults, "step-after");
+  return { name: "split-weights", title: "TrafficSplit weights", spec };
+}
+
+/**
+ * A line chart over time: colour is the traffic (or backend), dash the series within it. The
+ * fault layer comes first so the lines draw over the shading.
+ */
+export function timeChart(title: string, data: readonly Row[], yTitle: string, faults: readonly FaultWindow[], interpolate = "linear"): VegaLiteSpec {
+  const line: VegaLiteSpec = {
+    data: { values: data },
+    mark: { type: "line", interpolate, point: false },
+    encoding: {
+      x: { field: "tS", type: "quantitative", title: "time (s)" },
+      y: { field: "value", type: "quantitative", title: yTitle },
+      color: { field: "traffic", type: "nominal", title: null },
+      strokeDash: { field: "series", type: "nominal", title: null },
+    },
+  };
+  const layer = faults.length > 0 ? [faultLayer(faults), line] : [line];
+  return { title, width: WIDTH, height: HEIGHT, layer, config: { background: "white" } };
+}
+
+export function faultLayer(faults: readonly FaultWindow[]): VegaLiteSpec {
+  return {
+    description: FAULT_LAYER,
+    data: { values: faults.map((f) => ({ ...f })) },
+    mark: { type: "rect", color: "#d62728", opacity: 0.12, stroke: "#d62728", strokeOpacity: 0.6, strokeWidth: 1 },
+    encoding: {
+      x: { field: "startS", type: "quantitative" },
+      x2: { field: "endS" },
+      tooltip: { field: "fault", type: "nominal" },
+    },
+  };
+}
