@@ -5,22 +5,11 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectation, metric, runScenario, runScenarioText, timeline, type ScenarioResult } from "../src/index.js";
 import { jsonSummary } from "../src/report/summary.js";
+import { smallScenario } from "./support/small-scenario.js";
 
 const EMOJIVOTO = resolve(import.meta.dirname, "../scenarios/emojivoto.yaml");
 
-const SMALL = `name: small
-seed: 1
-duration: 5s
-clusters:
-  - name: c
-    services:
-      - {name: api, namespace: app}
-      - {name: client, namespace: app}
-traffic:
-  - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", rate: 20/s}
-expect:
-  - {name: all succeed, metric: successRate, where: {traffic: calls}, equals: 1}
-`;
+const SMALL = smallScenario();
 
 function okRun(r: ScenarioResult) {
   if (!r.ok) throw new Error(`expected the scenario to load: ${r.errors.map((e) => e.message).join("; ")}`);

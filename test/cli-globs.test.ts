@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../src/cli/run-command.js";
+import { smallScenario } from "./support/small-scenario.js";
 
 function capture(fn: (out: (s: string) => void, err: (s: string) => void) => number): { code: number; out: string[]; err: string } {
   const out: string[] = [];
@@ -15,19 +16,7 @@ function capture(fn: (out: (s: string) => void, err: (s: string) => void) => num
   return { code, out, err: err.join("\n") };
 }
 
-const small = (name: string): string => `name: ${name}
-seed: 1
-duration: 1s
-clusters:
-  - name: c
-    services:
-      - {name: api, namespace: app}
-      - {name: client, namespace: app}
-traffic:
-  - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", rate: 10/s}
-expect:
-  - {name: all succeed, metric: successRate, where: {traffic: calls}, equals: 1}
-`;
+const small = (name: string): string => smallScenario({ name, duration: "1s", rate: "10/s" });
 
 // Written in reverse order, next to a file and a directory the pattern must not pick up.
 const dir = join(mkdtempSync(join(tmpdir(), "meshsim-globs-")), "fixtures", "xyz");

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkCommand } from "../src/cli/check-command.js";
 import { runCommand } from "../src/cli/run-command.js";
+import { smallScenario } from "./support/small-scenario.js";
 
 function capture(fn: (out: (s: string) => void, err: (s: string) => void) => number): { code: number; out: string; err: string } {
   const out: string[] = [];
@@ -22,19 +23,7 @@ function scenario(name: string, text: string): string {
   return file;
 }
 
-const SMALL = `name: small
-seed: 1
-duration: 5s
-clusters:
-  - name: c
-    services:
-      - {name: api, namespace: app}
-      - {name: client, namespace: app}
-traffic:
-  - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", rate: 20/s}
-expect:
-  - {name: all succeed, metric: successRate, where: {traffic: calls}, equals: 1}
-`;
+const SMALL = smallScenario();
 
 describe("meshsim run", () => {
   it("exits 0 when every expectation holds and prints the viz-shaped summary", () => {

@@ -9,22 +9,11 @@ import { describe, expect, it } from "vitest";
 import { escapeAttribute, escapeXml } from "../src/api/junit.js";
 import { runCommand } from "../src/cli/run-command.js";
 import { junitXml, runScenarioText, type JunitSuite, type ScenarioResult } from "../src/index.js";
+import { smallScenario } from "./support/small-scenario.js";
 
-const SMALL = `name: small
-seed: 1
-duration: 5s
-clusters:
-  - name: c
-    services:
-      - {name: api, namespace: app}
-      - {name: client, namespace: app}
-traffic:
-  - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", rate: 20/s}
-expect:
-  - {name: all succeed, metric: successRate, where: {traffic: calls}, equals: 1}
-  - {name: 'calls < 1s & "fast"', metric: latencyP99, where: {traffic: calls}, atMost: 1000}
-  - {name: every request ends once, invariant: requests-end-once}
-`;
+const SMALL = smallScenario({
+  expect: [`{name: 'calls < 1s & "fast"', metric: latencyP99, where: {traffic: calls}, atMost: 1000}`, "{name: every request ends once, invariant: requests-end-once}"],
+});
 const FAILING = SMALL.replace("equals: 1", "equals: 2");
 const BAD = SMALL.replace("duration: 5s", "duration: 5s\nwarmpu: 1s");
 
