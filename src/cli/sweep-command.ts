@@ -29,6 +29,7 @@ import {
   type SweepResult,
   sweepTable,
 } from "../report/sweep.js";
+import { capacityAnalysis, capacityMarkdown, type CapacityOptions, parseLoadRps, parseSlo } from "../report/capacity.js";
 import { EXIT } from "./run-command.js";
 import { runPoint } from "./sweep-worker.js";
 
@@ -50,6 +51,14 @@ export interface SweepOptions {
   parallelism?: number;
   resultsClaim?: string;
   jobName?: string;
+  /** `p99<=100ms,success>=0.999`: analyse capacity against this SLO; absent ⇒ no SLO answers. */
+  slo?: string;
+  /** The swept param holding the load; default `rate`. Given (or --slo given) ⇒ capacity report. */
+  loadParam?: string;
+  /** Load to size replicas for, as a rate (`4000/s`); absent ⇒ no replicas answer. */
+  targetLoad?: string;
+  /** Utilization to size replicas for, a fraction; default 0.7. */
+  targetUtilization?: number;
 }
 
 type Print = (line: string) => void;
@@ -74,9 +83,26 @@ export function gridFromOptions(file: string, opts: SweepOptions): { ok: true; g
   return { ok: true, grid: { file, axes, seeds: seedList(opts.seeds) } };
 }
 
+/** The capacity options from the command line: undefined when no report was asked for, or the first problem. */
+export function capacityFromOptions(opts: SweepOptions): { ok: true; value: CapacityOptions | undefined } | { ok: false; error: string } {
+  if (opts.slo === undefined && opts.loadParam === undefined && opts.targetLoad === undefined) return { ok: true, value: undefined };
+  const slo = opts.slo === undefined ? { ok: true as const, value: {} } : parseSlo(opts.slo);
+  if (!slo.ok) return slo;
+  const target = opts.targetLoad === undefined ? undefined : parseLoadRps(opts.targetLoad);
+  if (target === null) return { ok: false, error: `--target-load ${opts.targetLoad}: expected a rate such as 4000/s` };
+  const u = opts.targetUtilization;
+  if (u !== undefined && !(u > 0 && u <= 1)) return { ok: false, error: `--target-utilization ${u}: expected a fraction in (0, 1]` };
+  return {
+    ok: true,
+    value: { loadParam: opts.loadParam ?? "rate", slo: slo.value, ...(target === undefined ? {} : { targetLoadRps: target }), ...(u === undefined ? {} : { targetUtilization: u }) },
+  };
+}
+
 export async function sweepCommand(file: string, opts: SweepOptions, out: Print, err: Print): Promise<number> {
   const g = gridFromOptions(file, opts);
   if (!g.ok) return bad(err, g.error);
+  const capacity = capacityFromOptions(opts);
+  if (!capacity.ok) return bad(err, capacity.error);
   const grid = g.grid;
   if (opts.emitK8sJob !== undefined) {
     if (opts.shard !== undefined) return bad(err, "--emit-k8s-job prints a Job for every shard; drop --shard");
@@ -107,9 +133,12 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
   }
   const doc: SweepDoc | ShardDoc =
     shard === undefined ? { kind: "meshsim-sweep", grid, results } : { kind: "meshsim-sweep-shard", grid, shard, indices: points.map((p) => p.index), results };
+  const report = doc.kind === "meshsim-sweep" && capacity.value !== undefined ? capacityMarkdown(capacityAnalysis(doc, capacity.value)) : undefined;
   out(opts.json === true ? JSON.stringify(doc, null, 2) : sweepTable(doc));
+  if (report !== undefined && opts.json !== true) out("\n" + report.trimEnd());
   if (opts.out !== undefined) {
     mkdirSync(opts.out, { recursive: true });
+    if (report !== undefined) writeFileSync(join(opts.out, "capacity.md"), report);
     if (doc.kind === "meshsim-sweep") writeSweep(opts.out, doc);
     else writeFileSync(join(opts.out, `shard-${doc.shard.index}-of-${doc.shard.count}.json`), JSON.stringify(doc, null, 2) + "\n");
   }
@@ -245,6 +274,10 @@ export function registerSweep(program: Command, out: Print, err: Print): void {
     .option("--parallelism <n>", "the Job's parallelism (default: all shards at once)", positiveInteger)
     .option("--results-claim <name>", "the PersistentVolumeClaim the Job mounts at /results", "meshsim-results")
     .option("--job-name <name>", "the Job's metadata.name", "meshsim-sweep")
+    .option("--slo <spec>", "capacity report against this SLO: p99<=100ms,success>=0.999 (either part optional)")
+    .option("--load-param <name>", "the swept param holding the load, for the capacity report (default rate)")
+    .option("--target-load <rate>", "capacity report: size replicas for this load, e.g. 4000/s")
+    .option("--target-utilization <fraction>", "capacity report: utilization to size replicas for (default 0.7)", Number)
     .action((file: string, opts: SweepOptions) => {
       settle(sweepCommand(file, opts, out, err), err);
     });

@@ -1,5 +1,5 @@
-// Defaults the world uses where a scenario says nothing. The scenario loader fills the same values
-// into `meshsim explain` output, so what is printed is what runs.
+// Defaults the world uses where a scenario says nothing. A deployment no `behavior:` entry selects
+// behaves exactly like an entry that sets nothing (the schema's defaults; a test keeps them equal).
 
 import type { BehaviorSpec } from "./spec.js";
 
@@ -8,7 +8,7 @@ export const DEFAULT_BEHAVIOR: BehaviorSpec = {
   select: {},
   concurrency: 32,
   queueLimit: 512,
-  latency: { dist: "constant", valueUs: 1_000 },
+  latency: { dist: "exponential", meanUs: 1_000 },
   routes: [],
   errors: { rate: 0, status: 500 },
   calls: [],

@@ -40,6 +40,16 @@ export interface SweepResult {
   latencyMsP50: number | null;
   latencyMsP99: number | null;
   retryRatio: number | null;
+  /** Busy slot-time / capacity slot-time over every server, a fraction; null when unmeasurable. */
+  utilization: number | null;
+  /** Time-weighted mean of in-flight logical requests (Little's L). */
+  inFlightMean: number | null;
+  /** Logical requests completed per second at the clients (Little's λ). */
+  rps: number | null;
+  /** Mean end-to-end latency in ms (Little's W). */
+  latencyMsMean: number | null;
+  /** Client-proxy attempts per logical request. */
+  amplification: number | null;
   /** Set when the point could not be loaded (e.g. a value the scenario refuses); the figures are then empty. */
   error?: string;
 }
@@ -145,6 +155,11 @@ export function compactResult(point: GridPoint, run: ScenarioRun): SweepResult {
     latencyMsP50: measure(m, "latencyP50", {}, w),
     latencyMsP99: measure(m, "latencyP99", {}, w),
     retryRatio: measure(m, "retryRatio", {}, w),
+    utilization: measure(m, "utilization", {}, w),
+    inFlightMean: measure(m, "inFlight", {}, w),
+    rps: measure(m, "rps", {}, w),
+    latencyMsMean: measure(m, "latencyMean", {}, w),
+    amplification: measure(m, "amplification", {}, w),
   };
 }
 
@@ -161,6 +176,11 @@ export function failedResult(point: GridPoint, error: string): SweepResult {
     latencyMsP50: null,
     latencyMsP99: null,
     retryRatio: null,
+    utilization: null,
+    inFlightMean: null,
+    rps: null,
+    latencyMsMean: null,
+    amplification: null,
     error,
   };
 }

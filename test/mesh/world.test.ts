@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { textReader } from "../../src/api/file-reader.js";
 import { fileReader } from "../../src/cli/files.js";
 import { DEFAULT_BEHAVIOR } from "../../src/mesh/defaults.js";
 import type { BehaviorSpec } from "../../src/mesh/spec.js";
@@ -21,6 +22,16 @@ describe("behaviour selection", () => {
   it("falls back to the catch-all entry, then to the default", () => {
     expect(behaviorFor(entries, "east", "pay", "web").concurrency).toBe(1);
     expect(behaviorFor([], "east", "pay", "web")).toBe(DEFAULT_BEHAVIOR);
+  });
+});
+
+describe("the default behaviour", () => {
+  it("equals what the schema gives a behaviour entry that sets nothing", () => {
+    const text = "name: d\nseed: 1\nduration: 1s\nclusters: [{name: c, services: [{name: api, namespace: app}]}]\nbehavior: [{}]\n";
+    const file = resolve("in-memory.yaml");
+    const loaded = loadScenario(file, textReader(file, text));
+    if (!loaded.ok) throw new Error("should load");
+    expect(loaded.spec.behavior[0]).toEqual(DEFAULT_BEHAVIOR);
   });
 });
 
