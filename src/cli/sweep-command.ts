@@ -59,6 +59,8 @@ export interface SweepOptions {
   targetLoad?: string;
   /** Utilization to size replicas for, a fraction; default 0.7. */
   targetUtilization?: number;
+  /** Replica count when not swept as `replicas`; absent ⇒ replicas are sized only from a swept `replicas` param. */
+  replicas?: number;
 }
 
 type Print = (line: string) => void;
@@ -85,7 +87,7 @@ export function gridFromOptions(file: string, opts: SweepOptions): { ok: true; g
 
 /** The capacity options from the command line: undefined when no report was asked for, or the first problem. */
 export function capacityFromOptions(opts: SweepOptions): { ok: true; value: CapacityOptions | undefined } | { ok: false; error: string } {
-  if (opts.slo === undefined && opts.loadParam === undefined && opts.targetLoad === undefined) return { ok: true, value: undefined };
+  if (opts.slo === undefined && opts.loadParam === undefined && opts.targetLoad === undefined && opts.replicas === undefined) return { ok: true, value: undefined };
   const slo = opts.slo === undefined ? { ok: true as const, value: {} } : parseSlo(opts.slo);
   if (!slo.ok) return slo;
   const target = opts.targetLoad === undefined ? undefined : parseLoadRps(opts.targetLoad);
@@ -94,7 +96,7 @@ export function capacityFromOptions(opts: SweepOptions): { ok: true; value: Capa
   if (u !== undefined && !(u > 0 && u <= 1)) return { ok: false, error: `--target-utilization ${u}: expected a fraction in (0, 1]` };
   return {
     ok: true,
-    value: { loadParam: opts.loadParam ?? "rate", slo: slo.value, ...(target === undefined ? {} : { targetLoadRps: target }), ...(u === undefined ? {} : { targetUtilization: u }) },
+    value: { loadParam: opts.loadParam ?? "rate", slo: slo.value, ...(target === undefined ? {} : { targetLoadRps: target }), ...(u === undefined ? {} : { targetUtilization: u }), ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }) },
   };
 }
 
@@ -277,6 +279,7 @@ export function registerSweep(program: Command, out: Print, err: Print): void {
     .option("--slo <spec>", "capacity report against this SLO: p99<=100ms,success>=0.999 (either part optional)")
     .option("--load-param <name>", "the swept param holding the load, for the capacity report (default rate)")
     .option("--target-load <rate>", "capacity report: size replicas for this load, e.g. 4000/s")
+    .option("--replicas <n>", "capacity report: the replica count the runs used, when not swept as a `replicas` param", positiveInteger)
     .option("--target-utilization <fraction>", "capacity report: utilization to size replicas for (default 0.7)", Number)
     .action((file: string, opts: SweepOptions) => {
       settle(sweepCommand(file, opts, out, err), err);

@@ -319,7 +319,7 @@ export function describeSlo(slo: Slo): string {
 function seriesMarkdown(s: CapacitySeries, loadParam: string): string[] {
   const fixed = Object.entries(s.fixed).map(([k, v]) => `${k}=${v}`).join(" ");
   const rows = s.points.map((p) => {
-    const little = p.little === null ? "n/a" : `${fmt(p.little.relativeError * 100)} %${p.little.flagged ? " ⚠" : ""}`;
+    const little = p.little === null ? "n/a" : `${(p.little.relativeError * 100).toFixed(1)} %${p.little.flagged ? " ⚠" : ""}`;
     const slo = `${p.sloAllSeeds ? "yes" : "no"} / ${p.sloMean ? "yes" : "no"}`;
     return `| ${p.load} | ${p.seeds.length} | ${cell(p.latencyMsP50)} | ${cell(p.latencyMsP99)} | ${cell(p.successRate)} | ${cell(p.retryRatio)} | ${cell(p.utilization)} | ${little} | ${slo} |`;
   });
