@@ -4,6 +4,7 @@
 // Results are keyed by grid index, so the worker count or shard split never changes the output.
 
 import type { ScenarioRun } from "../scenario/run.js";
+import type { MeshMetrics } from "../mesh/metrics.js";
 import { measure } from "../scenario/expect.js";
 import { wholeRun } from "./summary.js";
 
@@ -40,7 +41,10 @@ export interface SweepResult {
   latencyMsP50: number | null;
   latencyMsP99: number | null;
   retryRatio: number | null;
-  /** Busy slot-time / capacity slot-time over every server, a fraction; null when unmeasurable. */
+  /**
+   * Utilization of the busiest server workload (busy slot-time / slot-time), a fraction — the
+   * bottleneck that decides capacity; null when no workload served anything.
+   */
   utilization: number | null;
   /** Time-weighted mean of in-flight logical requests (Little's L). */
   inFlightMean: number | null;
@@ -140,6 +144,17 @@ export function shardPoints(points: readonly GridPoint[], shard: { index: number
 }
 
 /** A finished run as the sweep keeps it: whole-mesh figures over the post-warmup window. */
+/** The highest per-workload utilization: averaging idle client pods in would hide the bottleneck. */
+function busiestUtilization(m: MeshMetrics, w: [number, number]): number | null {
+  let best: number | null = null;
+  const servers = new Set(m.labelSets("server").flatMap((l) => (l.server === undefined ? [] : [l.server])));
+  for (const server of [...servers].sort()) {
+    const u = measure(m, "utilization", { server }, w);
+    if (u !== null && (best === null || u > best)) best = u;
+  }
+  return best;
+}
+
 export function compactResult(point: GridPoint, run: ScenarioRun): SweepResult {
   const w = wholeRun(run);
   const m = run.world.metrics;
@@ -155,7 +170,7 @@ export function compactResult(point: GridPoint, run: ScenarioRun): SweepResult {
     latencyMsP50: measure(m, "latencyP50", {}, w),
     latencyMsP99: measure(m, "latencyP99", {}, w),
     retryRatio: measure(m, "retryRatio", {}, w),
-    utilization: measure(m, "utilization", {}, w),
+    utilization: busiestUtilization(m, w),
     inFlightMean: measure(m, "inFlight", {}, w),
     rps: measure(m, "rps", {}, w),
     latencyMsMean: measure(m, "latencyMean", {}, w),
