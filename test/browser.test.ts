@@ -1,0 +1,66 @@
+// The run report as a person sees it: headless Chromium (Debian's `chromium`; .ci/run installs it)
+// opens report.html from disk, the test reads back the rendered DOM and the console, checks every
+// chart drew marks, and saves a screenshot to reports/.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeReport } from "../src/cli/report-writer.js";
+import { formatSummary, jsonSummary } from "../src/report/summary.js";
+import { runScenario } from "../src/index.js";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const root = resolve(import.meta.dirname, "..");
+
+function chromium(args: string[], profile: string): { stdout: string; stderr: string } {
+  const r = spawnSync(
+    CHROMIUM as string,
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+      "--enable-logging=stderr",
+      "--v=0",
+      ...args,
+    ],
+    { encoding: "utf8", timeout: 60_000, maxBuffer: 64 << 20 },
+  );
+  return { stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+describe("report.html in a real browser", () => {
+  it("renders every chart with drawn content and no console errors", async () => {
+    expect(CHROMIUM, "install Debian's chromium package (apt-get install chromium)").toBeDefined();
+    const loaded = runScenario(join(root, "scenarios/payments/auth-loss.yaml"));
+    if (!loaded.ok) throw new Error("scenario should load");
+    const dir = mkdtempSync(join(tmpdir(), "meshsim-report-"));
+    const summary = formatSummary(loaded.run, loaded.run.world.workloads, { wallSeconds: 0, reproduce: "" });
+    await writeReport(dir, { run: loaded.run, json: jsonSummary(loaded.run, 0), summary });
+    const page = `file://${join(dir, "report.html")}`;
+
+    const dom = chromium(["--dump-dom", page], mkdtempSync(join(tmpdir(), "chromium-")));
+    const figures = [...dom.stdout.matchAll(/<figure id="chart-([^"]+)">([\s\S]*?)<\/figure>/g)];
+    const names = figures.map((f) => f[1]);
+    expect(names).toEqual(expect.arrayContaining(["rps", "success-rate", "latency", "split-weights", "topology"]));
+    for (const [, name, body] of figures) {
+      expect(body, `chart ${name} has an <svg>`).toMatch(/<svg/);
+      expect(body, `chart ${name} drew marks`).toMatch(/<(path|rect|circle|line)\b[^>]*\b(d|x|cx|x1)="/);
+    }
+    const consoleErrors = dom.stderr.split("\n").filter((l) => /CONSOLE|Uncaught|SyntaxError/.test(l) && /error|Uncaught/i.test(l));
+    expect(consoleErrors).toEqual([]);
+
+    mkdirSync(join(root, "reports"), { recursive: true });
+    const shot = join(root, "reports", "report-screenshot.png");
+    chromium([`--screenshot=${shot}`, "--window-size=1280,2400", "--hide-scrollbars", page], mkdtempSync(join(tmpdir(), "chromium-")));
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe("PNG");
+  }, 120_000);
+});
