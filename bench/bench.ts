@@ -6,9 +6,11 @@
 //   mesh         — bench/scenarios/mesh-3tier.yaml: a meshed three-tier app at 1 000 user requests/s
 //                  for 1 simulated hour, and for 15 minutes, each in its own process; rssGrowth is
 //                  the ratio of their peak RSS (4× the duration should not mean more memory).
+//   sweep        — the same 8-point sweep on 1 worker and on every core: sweep.parallelSpeedup.
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeDistribution } from "../src/sim/distributions.js";
@@ -135,6 +137,23 @@ function benchMesh(): Record<string, number> {
   };
 }
 
+/** The same sweep on one worker and on every core; the ratio of wall times. */
+function benchSweepSpeedup(): Record<string, number> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const cli = resolve(here, "../src/cli/main.js");
+  const scenario = resolve(here, "../../bench/scenarios/sweep-bench.yaml");
+  const cores = availableParallelism();
+  const points = quick ? "200/s..800/s:4" : "200/s..800/s:8";
+  const time = (workers: number): number =>
+    timeSeconds(() => {
+      execFileSync(process.execPath, [cli, "sweep", scenario, "--vary", `rate=${points}`, "--workers", String(workers), "--json"], { encoding: "utf8", maxBuffer: 64 << 20 });
+    });
+  const one = time(1);
+  const all = time(cores);
+  log(`sweep: ${one.toFixed(2)} s on 1 worker, ${all.toFixed(2)} s on ${cores}: speedup ${(one / all).toFixed(2)}`);
+  return { "sweep.parallelSpeedup": Number((one / all).toFixed(2)), "sweep.workers": cores };
+}
+
 const mm1 = benchMm1();
 log(`kernel.mm1: ${(mm1.eventsPerSec / 1e6).toFixed(2)} M events/s, ${(mm1.customersPerSec / 1e6).toFixed(2)} M customers/s (mean sojourn ${mm1.meanSojournS.toFixed(3)} s; theory 10.000)`);
 const hold = benchHold();
@@ -154,5 +173,5 @@ if (simpy !== undefined) {
 }
 result["kernel.peakRssMB"] = Math.round(process.resourceUsage().maxRSS / 1024);
 log(`kernel.peakRssMB: ${result["kernel.peakRssMB"]}`);
-if (!args.includes("--kernel-only")) Object.assign(result, benchMesh());
+if (!args.includes("--kernel-only")) Object.assign(result, benchMesh(), benchSweepSpeedup());
 if (json) console.log(JSON.stringify(result));

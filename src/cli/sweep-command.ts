@@ -185,7 +185,10 @@ export async function runPoints(file: string, points: readonly GridPoint[], work
       }
       return results;
     }
+    // Hand out the last grid points first: sweeps usually grow in load, so the longest runs start
+    // early and the short ones fill the gaps at the end. Results are stored by index either way.
     let next = 0;
+    const order = points.map((_, k) => points.length - 1 - k);
     const lane = (worker: Worker): Promise<void> =>
       new Promise<void>((done, fail) => {
         let busy = false;
@@ -194,7 +197,7 @@ export async function runPoints(file: string, points: readonly GridPoint[], work
             done();
             return;
           }
-          const k = next++;
+          const k = order[next++] as number;
           busy = true;
           worker.once("message", (r: SweepResult) => {
             busy = false;
