@@ -139,3 +139,14 @@ describe("registerSweep and registerMerge", () => {
     expect(program.commands.map((c) => c.name())).toEqual(["sweep", "merge"]);
   });
 });
+
+describe("the capacity section of a sweep", () => {
+  it("answers the N+1 question: required load = L + L/(N−1)·(1 + retry overhead)", async () => {
+    const r = await sweep({ ...VARY, workers: 1, slo: "success>=0.5", regions: 2, regionLoad: "20/s", retryOverhead: 0.1 });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/## Capacity/);
+    // 20 + 20 × 1.1 = 42 rps needed; the sweep's highest load meeting the SLO is 30 rps.
+    expect(r.out).toMatch(/N\+1: losing one region/);
+    expect(r.out).toMatch(/\*\*no\*\*, margin -12 rps/);
+  });
+});

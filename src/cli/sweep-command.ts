@@ -29,7 +29,8 @@ import {
   type SweepResult,
   sweepTable,
 } from "../report/sweep.js";
-import { capacityAnalysis, capacityMarkdown, type CapacityOptions, parseLoadRps, parseSlo } from "../report/capacity.js";
+import { capacityAnalysis, capacityMarkdown, type CapacityOptions, nPlusOne, p99AtLoad, parseLoadRps, parseSlo } from "../report/capacity.js";
+import { parseDurationUs } from "../sim/time.js";
 import { EXIT } from "./run-command.js";
 import { runPoint } from "./sweep-worker.js";
 
@@ -61,6 +62,14 @@ export interface SweepOptions {
   targetUtilization?: number;
   /** Replica count when not swept as `replicas`; absent ⇒ replicas are sized only from a swept `replicas` param. */
   replicas?: number;
+  /** N+1: regions sharing the load (≥ 2); with `regionLoad`, the report answers whether losing one is survivable. */
+  regions?: number;
+  /** N+1: load each region carries normally, as a rate (`1500/s`). */
+  regionLoad?: string;
+  /** N+1: latency the gateway hop adds to failed-over traffic, e.g. `62ms`. Default 0. */
+  gatewayHop?: string;
+  /** N+1: extra attempts the failed-over traffic causes, a fraction. Default 0. */
+  retryOverhead?: number;
 }
 
 type Print = (line: string) => void;
@@ -87,7 +96,7 @@ export function gridFromOptions(file: string, opts: SweepOptions): { ok: true; g
 
 /** The capacity options from the command line: undefined when no report was asked for, or the first problem. */
 export function capacityFromOptions(opts: SweepOptions): { ok: true; value: CapacityOptions | undefined } | { ok: false; error: string } {
-  if (opts.slo === undefined && opts.loadParam === undefined && opts.targetLoad === undefined && opts.replicas === undefined) return { ok: true, value: undefined };
+  if (opts.slo === undefined && opts.loadParam === undefined && opts.targetLoad === undefined && opts.replicas === undefined && opts.regions === undefined) return { ok: true, value: undefined };
   const slo = opts.slo === undefined ? { ok: true as const, value: {} } : parseSlo(opts.slo);
   if (!slo.ok) return slo;
   const target = opts.targetLoad === undefined ? undefined : parseLoadRps(opts.targetLoad);
@@ -98,6 +107,37 @@ export function capacityFromOptions(opts: SweepOptions): { ok: true; value: Capa
     ok: true,
     value: { loadParam: opts.loadParam ?? "rate", slo: slo.value, ...(target === undefined ? {} : { targetLoadRps: target }), ...(u === undefined ? {} : { targetUtilization: u }), ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }) },
   };
+}
+
+/** The capacity section, with the N+1 answer per series when `--regions` and `--region-load` are given. */
+function capacitySection(doc: SweepDoc, options: CapacityOptions, opts: SweepOptions): string {
+  const analysis = capacityAnalysis(doc, options);
+  const lines = [capacityMarkdown(analysis)];
+  const perRegionLoad = opts.regionLoad === undefined ? null : parseLoadRps(opts.regionLoad);
+  if (opts.regions === undefined || perRegionLoad === null) return lines.join("\n");
+  const hop = opts.gatewayHop === undefined ? { ok: true as const, us: 0 } : parseDurationUs(opts.gatewayHop);
+  const gatewayHopMs = hop.ok ? hop.us / 1000 : 0;
+  lines.push("### N+1: losing one region", "");
+  for (const series of analysis.series) {
+    const label = Object.entries(series.fixed).map(([k, v]) => `${k}=${v}`).join(" ") || "all runs";
+    if (series.maxLoadRpsAllSeeds === null) {
+      lines.push(`- ${label}: no swept load met the SLO, so a survivor cannot be sized`);
+      continue;
+    }
+    const required = perRegionLoad + (perRegionLoad / Math.max(1, opts.regions - 1)) * (1 + (opts.retryOverhead ?? 0));
+    const p99 = p99AtLoad(series, required);
+    const answer = nPlusOne({
+      perRegionLoad,
+      regions: opts.regions,
+      survivorMaxLoad: series.maxLoadRpsAllSeeds,
+      retryOverhead: opts.retryOverhead ?? 0,
+      gatewayHopMs,
+      slo: analysis.slo,
+      ...(p99 === null ? {} : { survivorP99Ms: p99 }),
+    });
+    lines.push(`- ${label}: **${answer.meets ? "yes" : "no"}**, margin ${answer.marginRps.toFixed(0)} rps — ${answer.reason}`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 export async function sweepCommand(file: string, opts: SweepOptions, out: Print, err: Print): Promise<number> {
@@ -135,7 +175,7 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
   }
   const doc: SweepDoc | ShardDoc =
     shard === undefined ? { kind: "meshsim-sweep", grid, results } : { kind: "meshsim-sweep-shard", grid, shard, indices: points.map((p) => p.index), results };
-  const report = doc.kind === "meshsim-sweep" && capacity.value !== undefined ? capacityMarkdown(capacityAnalysis(doc, capacity.value)) : undefined;
+  const report = doc.kind === "meshsim-sweep" && capacity.value !== undefined ? capacitySection(doc, capacity.value, opts) : undefined;
   out(opts.json === true ? JSON.stringify(doc, null, 2) : sweepTable(doc));
   if (report !== undefined && opts.json !== true) out("\n" + report.trimEnd());
   if (opts.out !== undefined) {
@@ -284,6 +324,10 @@ export function registerSweep(program: Command, out: Print, err: Print): void {
     .option("--target-load <rate>", "capacity report: size replicas for this load, e.g. 4000/s")
     .option("--replicas <n>", "capacity report: the replica count the runs used, when not swept as a `replicas` param", positiveInteger)
     .option("--target-utilization <fraction>", "capacity report: utilization to size replicas for (default 0.7)", Number)
+    .option("--regions <n>", "N+1: regions sharing the load (with --region-load)", positiveInteger)
+    .option("--region-load <rate>", "N+1: load each region carries normally, e.g. 1500/s")
+    .option("--gateway-hop <duration>", "N+1: latency the gateway hop adds to failed-over traffic, e.g. 62ms")
+    .option("--retry-overhead <fraction>", "N+1: extra attempts the failed-over traffic causes, a fraction", Number)
     .action((file: string, opts: SweepOptions) => {
       settle(sweepCommand(file, opts, out, err), err);
     });
