@@ -49,7 +49,7 @@ describe("report.html in a real browser", () => {
     const dom = chromium(["--dump-dom", page], mkdtempSync(join(tmpdir(), "chromium-")));
     const figures = [...dom.stdout.matchAll(/<figure id="chart-([^"]+)">([\s\S]*?)<\/figure>/g)];
     const names = figures.map((f) => f[1]);
-    expect(names).toEqual(expect.arrayContaining(["rps", "success-rate", "latency", "split-weights", "topology"]));
+    expect(names).toEqual(expect.arrayContaining(["rps", "success-rate", "latency", "split-weights", "gateways", "topology"]));
     for (const [, name, body] of figures) {
       expect(body, `chart ${name} has an <svg>`).toMatch(/<svg/);
       expect(body, `chart ${name} drew marks`).toMatch(/<(path|rect|circle|line)\b[^>]*\b(d|x|cx|x1)="/);

@@ -89,6 +89,8 @@ export class ServiceMirror {
   private readonly mirrors = new Map<string, Mirror>();
   private readonly rng: Rng;
   readonly link: Link;
+  /** ALIVE and LATENCY after each probe, for the report's gateway timeline. */
+  readonly history: Array<{ atUs: number; alive: boolean; latencyMs: number }> = [];
 
   constructor(
     private readonly spec: LinkSpec,
@@ -202,6 +204,8 @@ export class ServiceMirror {
   private probeAnswered(ok: boolean, rttUs: number): void {
     const t = onProbeResult(this.probe, { ok, rttUs }, this.world.sim.nowUs);
     this.probe = t.state;
+    // The gauges `linkerd multicluster gateways` reads, after every probe (one point per period).
+    this.history.push({ atUs: this.world.sim.nowUs, alive: this.probe.aliveGauge === 1, latencyMs: this.probe.latencyGaugeMs });
     const alive = watcherGatewayAlive(this.gatewayAlive, t.signal);
     if (t.signal !== undefined || !ok) this.world.emit("gateway.probed", { from: this.spec.from, to: this.spec.to, ok, reason: t.reason });
     if (alive === this.gatewayAlive) return;

@@ -55,6 +55,8 @@ export interface WorldResult {
   splitUpdates: SplitUpdate[];
   /** `linkerd multicluster gateways` rows per source cluster at the end. */
   gateways: Array<{ from: string; cluster: string; alive: boolean; numSvc: number; latencyMs: number }>;
+  /** The same gauges after every probe, per link. */
+  gatewayTimeline: Array<{ from: string; cluster: string; points: Array<{ atUs: number; alive: boolean; latencyMs: number }> }>;
   invariantViolations: string[];
 }
 
@@ -156,6 +158,7 @@ export class World implements WorldInternals {
       workloads: this.workloadCounts(),
       splitUpdates: this.splitUpdates,
       gateways: this.mirrors.map((m) => m.gatewaysRow()),
+      gatewayTimeline: this.mirrors.map((m) => ({ from: m.gatewaysRow().from, cluster: m.gatewaysRow().cluster, points: m.history })),
       invariantViolations: this.violations,
     };
   }

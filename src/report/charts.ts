@@ -52,6 +52,7 @@ export function reportCharts(run: ScenarioRun): ReportChart[] {
     latencyChart(series, faults),
     retriesChart(run.world.metrics.timeline({}), faults),
     splitWeightsChart(run, faults),
+    gatewaysChart(run, faults),
     topologyChart(run.world.edges, run.spec.traffic, run.world.metrics, wholeRun(run)),
   ];
   return charts.filter((c): c is ReportChart => c !== undefined);
@@ -138,6 +139,20 @@ export function splitWeightsChart(run: ScenarioRun, faults: readonly FaultWindow
   for (const [series, weight] of last) data.push({ tS: run.spec.durationUs / 1e6, traffic: series, series: "weight", value: weight });
   const spec = timeChart("TrafficSplit weights", data, "weight", faults, "step-after");
   return { name: "split-weights", title: "TrafficSplit weights", spec };
+}
+
+/** Gateway ALIVE (1/0) and probe LATENCY (ms) after every probe, per link, as `multicluster gateways` shows them. */
+export function gatewaysChart(run: ScenarioRun, faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data: Row[] = [];
+  for (const g of run.world.gatewayTimeline) {
+    for (const p of g.points) {
+      const link = `${g.from} → ${g.cluster}`;
+      data.push({ tS: p.atUs / 1e6, traffic: link, series: "alive (1/0) × 100", value: p.alive ? 100 : 0 });
+      data.push({ tS: p.atUs / 1e6, traffic: link, series: "latency ms", value: p.latencyMs });
+    }
+  }
+  if (data.length === 0) return undefined;
+  return { name: "gateways", title: "Gateway liveness and latency", spec: timeChart("Gateways: ALIVE (×100) and LATENCY (ms) after each probe", data, "ms / alive × 100", faults, "step-after") };
 }
 
 /**
