@@ -6,7 +6,7 @@
 
 import { classifyResponse } from "../policy/classify.js";
 import { selectFirstAvailable, selectRandomAvailable } from "../policy/distribute.js";
-import type { EffectiveBackend, RouteRule } from "../policy/http-route.js";
+import type { EffectiveBackend } from "../policy/http-route.js";
 import { matchProfileRoute, type ProfileRoute } from "../policy/profile-routes.js";
 import {
   annotationAttemptTimeouts,
@@ -214,7 +214,6 @@ class RequestFlow {
   private readonly startUs: number;
   private state!: DestinationState;
   private profileRoute: ProfileRoute | undefined;
-  private rule: RouteRule | undefined;
   private ruleConfig: RuleConfig | undefined;
   private routeName = "";
   private serviceLabel = "";
@@ -260,7 +259,6 @@ class RequestFlow {
         this.world.emit("route.not-found", { service: this.serviceLabel, path: this.request.path, reason: "no-route" });
         return this.finish({ status: 404, error: "no-route" }, "no-route", false);
       }
-      this.rule = sel.rule;
       this.ruleConfig = dest.rules.get(sel.rule);
       this.routeName = this.ruleConfig?.routeName ?? sel.route.name;
       timeoutUs = this.ruleConfig?.timeouts.requestUs;

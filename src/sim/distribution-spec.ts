@@ -88,7 +88,7 @@ function percentiles(input: unknown): Array<[number, number]> {
     throw new SpecError(["percentiles"], "expected a mapping from percentile to duration, e.g. {0: 1ms, 50: 4ms, 100: 50ms}");
   }
   const points: Array<[number, number]> = [];
-  for (const [key, value] of Object.entries(input)) {
+  for (const key of Object.keys(input)) {
     const p = Number(key);
     if (!Number.isFinite(p) || p < 0 || p > 100) throw new SpecError(["percentiles", key], "percentile keys are numbers from 0 to 100");
     points.push([p / 100, duration(input as Record<string, unknown>, key, ["percentiles"])]);

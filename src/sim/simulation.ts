@@ -33,7 +33,6 @@ export interface SimulationOptions {
 
 export class Simulation {
   private clockUs = 0;
-  private seq = 0;
   private eventsRun = 0;
   private readonly queue = new EventQueue();
   private readonly popped: PoppedEvent = { atUs: 0, handler: () => undefined, arg: undefined, owner: undefined };
