@@ -9,3 +9,7 @@ export type { ExpectationResult } from "./scenario/expect.js";
 export type { Metric, MetricFilter, WorldSpec } from "./mesh/spec.js";
 export type { TimelinePoint, WindowStats } from "./mesh/metrics.js";
 export { formatInputError, type InputError } from "./k8s/input-error.js";
+export type { ScenarioFindings } from "./scenario/findings.js";
+export type { ClusterDiagnostic } from "./k8s/diagnostic-groups.js";
+export type { IgnoredKind, NotSimulated, NotSimulatedEntry } from "./k8s/not-simulated.js";
+export { LINKERD_VERSION } from "./policy/linkerd-version.js";

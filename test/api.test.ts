@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectation, metric, runScenario, runScenarioText, timeline, type ScenarioResult } from "../src/index.js";
 import { jsonSummary } from "../src/report/summary.js";
+import { findingsJson } from "../src/scenario/findings.js";
 import { smallScenario } from "./support/small-scenario.js";
 
 const EMOJIVOTO = resolve(import.meta.dirname, "../scenarios/emojivoto.yaml");
@@ -24,8 +25,19 @@ describe("runScenario", () => {
     expect(emojivoto.result["scenario"]).toBe("emojivoto");
     expect(emojivoto.result["pass"]).toBe(true);
     expect(emojivoto.result).not.toHaveProperty("wallSeconds");
-    const { wallSeconds: _, ...expected } = jsonSummary(run, 0);
+    const { wallSeconds: _, ...expected } = jsonSummary(run, 0, findingsJson(emojivoto.findings));
     expect(emojivoto.result).toEqual(expected);
+  });
+
+  it("returns what `meshsim check` finds and what is not simulated, in the result as in `run --json`", () => {
+    expect(emojivoto.findings.diagnostics).toEqual([]);
+    expect(emojivoto.findings.notSimulated.entries).toEqual([]);
+    expect(emojivoto.result["diagnostics"]).toEqual([]);
+    expect(emojivoto.result["ignoredKinds"]).toEqual([{ kind: "ServiceAccount", count: 3, objects: ["ServiceAccount emojivoto/emoji", "ServiceAccount emojivoto/voting", "ServiceAccount emojivoto/web"] }]);
+    const shapes = okRun(runScenario(resolve(import.meta.dirname, "fixtures/real-shapes/unsupported-kinds/scenario.yaml")));
+    expect(shapes.findings.diagnostics.map((d) => [d.severity, d.code])).toEqual(Array.from({ length: 5 }, () => ["warning", "retry-non-idempotent"]));
+    expect(shapes.findings.notSimulated.entries.map((e) => e.kind ?? e.field)).toContain("Server");
+    expect(shapes.result["notSimulated"]).toEqual(shapes.findings.notSimulated.entries);
   });
 
   it("gives the same digest and summary when run again with the same seed", () => {

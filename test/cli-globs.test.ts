@@ -41,17 +41,20 @@ describe("meshsim run with glob arguments", () => {
     expect(scenariosRun(r.out)).toEqual(["first", "second"]);
   });
 
-  it("exits 2 on a pattern that matches nothing, naming it", () => {
+  it("exits 2 on a pattern that matches nothing, naming it (under --json, as the errors object)", () => {
     const pattern = join(dir, "*.yml");
     const r = capture((o, e) => runCommand([pattern], { json: true }, o, e));
     expect(r.code).toBe(2);
-    expect(r.out).toEqual([]);
+    expect(r.out.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { ok: false, errors: [{ file: pattern, line: 0, col: 0, path: "", message: `no file matches this pattern (relative to ${process.cwd()}); nothing was simulated for it` }] },
+    ]);
     expect(r.err).toContain(`${pattern}: no file matches this pattern`);
   });
 
   it("still runs the other arguments, and exits 2, when one pattern matches nothing", () => {
     const r = capture((o, e) => runCommand([join(dir, "missing-*.yaml"), join(dir, "a-first.yaml")], { json: true }, o, e));
     expect(r.code).toBe(2);
-    expect(scenariosRun(r.out)).toEqual(["first"]);
+    expect(r.out.map((line) => (JSON.parse(line) as { ok?: boolean }).ok)).toEqual([false, undefined]);
+    expect(scenariosRun(r.out.slice(1))).toEqual(["first"]);
   });
 });

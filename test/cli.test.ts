@@ -1,12 +1,14 @@
 // The command line as users meet it: exit codes, precise errors without stack traces, the --json
-// shape, and `check` stating Linkerd's real behaviour.
+// shape (input errors included), `--version`, and `check` stating Linkerd's real behaviour.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkCommand } from "../src/cli/check-command.js";
 import { runCommand } from "../src/cli/run-command.js";
+import { sweepCommand } from "../src/cli/sweep-command.js";
 import { smallScenario } from "./support/small-scenario.js";
 
 function capture(fn: (out: (s: string) => void, err: (s: string) => void) => number): { code: number; out: string; err: string } {
@@ -81,7 +83,7 @@ describe("meshsim check", () => {
   it("states that a status list with a space makes Linkerd reject the route", () => {
     const r = capture((o, e) => checkCommand([join(fixtures, "retry-space.yaml")], {}, o, e));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/retry-space\.yaml:\d+:\d+: error/);
+    expect(r.out).toMatch(/^error retry-http-invalid: HTTPRoute shop\/orders-get metadata\.annotations\["retry\.linkerd\.io\/http"\]\n {4}\S*retry-space\.yaml:\d+:\d+: /);
     expect(r.out).toMatch(/rejects the whole route/);
   });
 
@@ -95,5 +97,91 @@ describe("meshsim check", () => {
   it("checks the clusters of a scenario file", () => {
     const r = capture((o, e) => checkCommand([resolve("scenarios/emojivoto.yaml")], {}, o, e));
     expect(r.code).toBe(0);
+  });
+});
+
+describe("meshsim --version", () => {
+  it("prints meshsim's version from its package.json and the Linkerd version it simulates", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--version"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`meshsim ${pkg.version} (simulates Linkerd 2.16)\n`);
+    expect(r.stderr).toBe("");
+  });
+});
+
+describe("--json input errors", () => {
+  /** The one object on stdout; anything else there fails the test. */
+  const only = (out: string): unknown => {
+    expect(out.split("\n")).toHaveLength(1);
+    return JSON.parse(out);
+  };
+
+  it("run: a scenario with a mistake is {ok: false, errors} with file:line:col and the suggestion, exit 2", () => {
+    const file = scenario("json-bad.yaml", SMALL.replace("duration: 5s", "duration: 5s\nwarmpu: 1s"));
+    const r = capture((o, e) => runCommand([file], { json: true }, o, e));
+    expect(r.code).toBe(2);
+    expect(only(r.out)).toEqual({ ok: false, errors: [expect.objectContaining({ file, line: 4, col: 1, suggestion: "warmup" })] });
+  });
+
+  it("run: a missing file", () => {
+    const file = join(scratch, "missing.yaml");
+    const r = capture((o, e) => runCommand([file], { json: true }, o, e));
+    expect(r.code).toBe(2);
+    expect(only(r.out)).toEqual({ ok: false, errors: [{ file, line: 0, col: 0, path: "", message: expect.stringMatching(/^cannot read the scenario: ENOENT/) }] });
+  });
+
+  it("run: a bad --set", () => {
+    const r = capture((o, e) => runCommand([scenario("json-set.yaml", SMALL)], { json: true, set: ["rate"] }, o, e));
+    expect(r.code).toBe(2);
+    expect(only(r.out)).toEqual({ ok: false, errors: [{ file: "", line: 0, col: 0, path: "", message: "--set rate: expected name=value" }] });
+  });
+
+  it("check: a missing file, and an unrendered Helm template at its first action", () => {
+    const missing = capture((o, e) => checkCommand([join(scratch, "nope.yaml")], { json: true }, o, e));
+    expect(missing.code).toBe(2);
+    expect(only(missing.out)).toEqual({ ok: false, errors: [{ file: join(scratch, "nope.yaml"), line: 0, col: 0, path: "", message: "cannot read this file" }] });
+    const helm = capture((o, e) => checkCommand(["test/fixtures/real-shapes/helm-template/podinfo/templates/deployment.yaml"], { json: true }, o, e));
+    expect(helm.code).toBe(2);
+    expect(only(helm.out)).toEqual({
+      ok: false,
+      errors: [
+        {
+          file: "test/fixtures/real-shapes/helm-template/podinfo/templates/deployment.yaml",
+          line: 4,
+          col: 9,
+          path: "",
+          message: 'an unrendered Helm template: {{ template "podinfo.fullname" . }} is a template action, not YAML',
+          expected: "the manifests Helm renders: run `helm template RELEASE test/fixtures/real-shapes/helm-template/podinfo -f VALUES` and load its output",
+        },
+      ],
+    });
+  });
+
+  it("sweep: a missing scenario is reported once, before any point runs", async () => {
+    const file = join(scratch, "missing-sweep.yaml");
+    const out: string[] = [];
+    const code = await sweepCommand(file, { vary: ["rate=10/s,20/s"], workers: 1, json: true }, (s) => out.push(s), () => {});
+    expect(code).toBe(2);
+    expect(only(out.join("\n"))).toEqual({ ok: false, errors: [{ file, line: 0, col: 0, path: "", message: expect.stringMatching(/^cannot read the scenario/) }] });
+  });
+});
+
+describe("manifest directories and skipped input", () => {
+  const patches = "test/fixtures/real-shapes/json-patch";
+  const skipped = (file: string, line: number) => `warning: ${file}:${line}:1: a JSON patch, not an object: skipped; apply it with kubectl patch and load the result`;
+
+  it("check: a directory argument is its manifests; a JSON patch in it is a warning on stderr, not an error", () => {
+    const r = capture((o, e) => checkCommand([patches], {}, o, e));
+    expect(r.code).toBe(0);
+    expect(r.err.split("\n")).toEqual([skipped(`${patches}/inject-annotation.yaml`, 2), skipped(`${patches}/retry-annotation.json`, 1)]);
+  });
+
+  it("run: the warnings of a scenario's manifests are printed, and the run goes on", () => {
+    const file = scenario("with-patches.yaml", SMALL.replace("  - name: c\n", `  - name: c\n    manifests: [${resolve(patches)}]\n`));
+    const r = capture((o, e) => runCommand([file], { json: true }, o, e));
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(skipped(`${resolve(patches)}/inject-annotation.yaml`, 2));
+    expect((JSON.parse(r.out) as { ok?: boolean; digest?: string }).digest).toBeDefined();
   });
 });

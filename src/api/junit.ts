@@ -4,7 +4,7 @@
 // meshsim, not a failed budget) is an <error> too. Pure: the CLI writes the text to the file.
 
 import { formatInputError, type InputError } from "../k8s/input-error.js";
-import type { ExpectationResult } from "../scenario/expect.js";
+import { type ExpectationResult, formatMeasured } from "../scenario/expect.js";
 import type { ScenarioRun } from "../scenario/run.js";
 
 /** One scenario file's outcome, as JUnit reports it. */
@@ -62,7 +62,7 @@ function casesOf(suite: JunitSuite): Case[] {
 }
 
 function failureOf(e: ExpectationResult): { message: string; body: string } {
-  return { message: `measured ${formatMeasured(e.measured)}, expected ${e.expected}`, body: e.detail };
+  return { message: `measured ${formatMeasured(e)}, expected ${e.expected}`, body: e.detail };
 }
 
 function testcase(c: Case): string[] {
@@ -71,11 +71,6 @@ function testcase(c: Case): string[] {
   if (inner === undefined) return [`${open}/>`];
   const tag = c.failure !== undefined ? "failure" : "error";
   return [`${open}>`, `      <${tag} message="${escapeAttribute(inner.message)}">${escapeXml(inner.body)}</${tag}>`, "    </testcase>"];
-}
-
-function formatMeasured(v: number | null): string {
-  if (v === null) return "n/a";
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type { Metric, MetricFilter } from "../mesh/spec.js";
 import type { TimelinePoint } from "../mesh/metrics.js";
-import { measure, type ExpectationResult } from "../scenario/expect.js";
+import { matchedNothing, measure, type ExpectationResult } from "../scenario/expect.js";
 import type { ScenarioRun } from "../scenario/run.js";
 import { parseDurationUs } from "../sim/time.js";
 
@@ -13,14 +13,16 @@ export type Instant = string | number;
 
 /**
  * The value of `metric` for the series matching `where` over `window`, in the units `expect:` uses
- * (latencies in ms, rates as fractions); null when there was nothing to measure. A window other
- * than [warmup, duration) is answered from the timeline buckets, widened to whole buckets.
+ * (latencies in ms, rates as fractions); null when there was nothing to measure, a count whose
+ * filter matched no request in the window included. A window other than [warmup, duration) is
+ * answered from the timeline buckets, widened to whole buckets.
  * Throws on a malformed or empty window: in a test that is a mistake in the test, not input.
  */
 export function metric(run: ScenarioRun, name: Metric, where: MetricFilter = {}, window?: readonly [Instant, Instant]): number | null {
   const w: [number, number] = window === undefined ? [run.spec.warmupUs, run.spec.durationUs] : [instantUs(window[0]), instantUs(window[1])];
   if (!(w[1] > w[0])) throw new Error(`metric ${name}: the window [${String(window?.[0])}, ${String(window?.[1])}) is empty`);
-  return measure(run.world.metrics, name, where, w);
+  // As an expectation measures it: a count over a filter that matched no request is nothing, not 0.
+  return matchedNothing(run.world.metrics, name, where, w) ? null : measure(run.world.metrics, name, where, w);
 }
 
 /** Per-bucket sums over the series matching `where`, from 0 to the end of the run. */

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import type { InputError } from "../k8s/input-error.js";
 import type { SourceReader } from "../k8s/load.js";
 import { jsonSummary } from "../report/summary.js";
+import { findingsJson, type ScenarioFindings, scenarioFindings } from "../scenario/findings.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec, type ScenarioRun } from "../scenario/run.js";
 import { diskReader, textReader } from "./file-reader.js";
@@ -32,6 +33,11 @@ export type ScenarioResult =
       run: ScenarioRun;
       /** Accepted input the simulator does not act on (what `meshsim run` prints as warnings). */
       warnings: InputError[];
+      /**
+       * What `meshsim check` finds in the scenario (errors and warnings; `meshsim run --strict`
+       * fails on any) and what is read but not simulated; also in `result`.
+       */
+      findings: ScenarioFindings;
     }
   | { ok: false; errors: InputError[] };
 
@@ -56,7 +62,8 @@ function runWith(path: string, shown: string, reader: SourceReader, options: Run
     displayAs: shown,
   });
   if (!loaded.ok) return { ok: false, errors: loaded.errors };
+  const findings = scenarioFindings(loaded.spec);
   const run = runWorldSpec(loaded.spec);
-  const { wallSeconds: _unmeasured, ...result } = jsonSummary(run, 0);
-  return { ok: true, result, run, warnings: loaded.warnings };
+  const { wallSeconds: _unmeasured, ...result } = jsonSummary(run, 0, findingsJson(findings));
+  return { ok: true, result, run, warnings: loaded.warnings, findings };
 }

@@ -9,6 +9,7 @@ import { runMmcDemo } from "./demo.js";
 import { fileReader } from "./files.js";
 import { EXIT, parseSets, runCommand } from "./run-command.js";
 import { registerMerge, registerSweep } from "./sweep-command.js";
+import { versionLine } from "./version.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -33,6 +34,7 @@ const stderr = (line: string): void => {
 const program = new Command()
   .name("meshsim")
   .description("Deterministic discrete-event simulator of a Linkerd service mesh")
+  .version(versionLine(), "-V, --version", "print meshsim's version and the Linkerd version it simulates")
   .showHelpAfterError()
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
@@ -44,12 +46,14 @@ program
   .argument("<files...>", "scenario YAML files")
   .option("--seed <seed>", "override the scenario's seed")
   .option("--set <name=value>", "override a scenario param (repeatable)", collect)
-  .option("--json", "print one JSON object per scenario")
+  .option("--json", "print one JSON object per scenario; input errors as {ok: false, errors: [...]}")
   .option("--trace <file>", "write the decision trace as JSON lines")
   .option("--trace-format <format>", "json (default) or short", "json")
   .option("--out <dir>", "write report.html, report.md, charts/, result.json, summary.txt and CSVs into this directory")
   .option("--junit <file>", "write a JUnit XML report: one testcase per expectation")
-  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string }) => {
+  .option("--verbose", "list every diagnostic and not-simulated object in full, not one line per code")
+  .option("--strict", "exit 1 when meshsim check finds any error or warning in the scenario (notes never count)")
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string; verbose?: boolean; strict?: boolean }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
   });
 
@@ -57,9 +61,10 @@ program
   .command("check")
   .description("report what Linkerd will actually do with the manifests (a scenario file or plain manifests)")
   .argument("<files...>", "scenario or manifest files")
-  .option("--json", "print {diagnostics: [...]}")
+  .option("--json", "print {diagnostics: [...]}; input errors as {ok: false, errors: [...]}")
   .option("--notes", "also explain how every retry annotation behaves (limit counts retries; no budget)")
-  .action((files: string[], opts: { json?: boolean; notes?: boolean }) => {
+  .option("--verbose", "list every diagnostic and not-simulated object in full, not one line per code")
+  .action((files: string[], opts: { json?: boolean; notes?: boolean; verbose?: boolean }) => {
     process.exitCode = checkCommand(files, opts, stdout, stderr);
   });
 

@@ -1,24 +1,34 @@
-// `meshsim run FILE...`: load, simulate, print the summary (or JSON), write a trace if asked, and
-// exit 0 (all met), 1 (an expectation failed), 2 (bad input) or 3 (an invariant broke: a bug).
+// `meshsim run FILE...`: load, say what `meshsim check` finds and what is not simulated, simulate,
+// print the summary (or JSON), write a trace if asked, and exit 0 (all met), 1 (an expectation
+// failed, or under --strict any error or warning check finds), 2 (bad input) or 3 (an invariant
+// broke: a bug).
 
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { junitXml, type JunitSuite } from "../api/junit.js";
+import { countDiagnostics } from "../k8s/diagnostic-groups.js";
 import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
+import { formatFindings } from "../report/findings.js";
 import { formatSummary, jsonSummary } from "../report/summary.js";
+import { findingsJson, scenarioFindings } from "../scenario/findings.js";
 import { formatShort, Trace } from "../sim/trace.js";
 import { fileReader } from "./files.js";
 import { progressReporter } from "./progress.js";
 import { type ReportInputs, writeReport } from "./report-writer.js";
 
 export interface RunOptions {
+  /** `--seed`: overrides the scenario's seed. */
   seed?: string;
+  /** `--set name=value` overrides of declared params. */
   set?: string[];
+  /** One JSON object per scenario on stdout; input errors as `{"ok":false,"errors":[...]}`. */
   json?: boolean;
+  /** Write the decision trace to this file. */
   trace?: string;
+  /** The trace as JSON lines (default) or one short line per record. */
   traceFormat?: "json" | "short";
   /** Directory for the run report: report.html, report.md, charts/*.svg, result.json, summary.txt and CSVs. */
   out?: string;
@@ -26,9 +36,23 @@ export interface RunOptions {
   onReportWritten?: (done: Promise<void>) => void;
   /** Write a JUnit XML report (one testsuite per file, one testcase per expectation) to this file. */
   junit?: string;
+  /** Print every `meshsim check` diagnostic and not-simulated object in full, not one line per code. */
+  verbose?: boolean;
+  /** Exit 1 when `meshsim check` finds any error or warning in the scenario, even if every expectation holds. */
+  strict?: boolean;
 }
 
 export const EXIT = { ok: 0, expectationFailed: 1, badInput: 2, invariant: 3 } as const;
+
+/** What `--json` prints for input errors: `{"ok":false,"errors":[{file, line, col, path, message, ...}]}`. */
+export function inputErrorsJson(errors: readonly InputError[]): string {
+  return JSON.stringify({ ok: false, errors });
+}
+
+/** An error in the command line itself (no file to point at). */
+export function commandLineError(message: string): InputError {
+  return { file: "", line: 0, col: 0, path: "", message };
+}
 
 export function parseSets(sets: readonly string[] | undefined): Record<string, string> | string {
   const out: Record<string, string> = {};
@@ -44,6 +68,7 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
   const set = parseSets(opts.set);
   if (typeof set === "string") {
     err(set);
+    if (opts.json === true) out(inputErrorsJson([commandLineError(set)]));
     return EXIT.badInput;
   }
   let worst: number = EXIT.ok;
@@ -57,6 +82,7 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
       const error: InputError = { file: arg, line: 0, col: 0, path: "", message: `no file matches this pattern (relative to ${process.cwd()}); nothing was simulated for it` };
       suites.push({ file: arg, outcome: { ok: false, errors: [error] } });
       err(formatInputError(error));
+      if (opts.json === true) out(inputErrorsJson([error]));
       worst = Math.max(worst, EXIT.badInput);
     }
     for (const file of paths) {
@@ -74,9 +100,12 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
     report({ file: shown, outcome: { ok: false, errors: loaded.errors } });
     for (const e of loaded.errors) err(formatInputError(e));
     err(`${loaded.errors.length} error(s) in ${shown}; nothing was simulated`);
+    if (opts.json === true) out(inputErrorsJson(loaded.errors));
     return EXIT.badInput;
   }
   for (const w of loaded.warnings) err(`warning: ${formatInputError(w)}`);
+  const findings = scenarioFindings(loaded.spec);
+  if (opts.json !== true) for (const line of formatFindings(findings, { verbose: opts.verbose === true })) out(line);
   let stream: WriteStream | undefined;
   let trace: Trace | undefined;
   if (opts.trace !== undefined) {
@@ -93,12 +122,16 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   report({ file: shown, outcome: { ok: true, run } });
   stream?.end();
   const reproduce = `meshsim run ${shown} --seed ${loaded.spec.seed}${Object.entries(set).map(([k, v]) => ` --set ${k}=${v}`).join("")}`;
-  const json = { ...jsonSummary(run, wallSeconds), ...(run.pass ? {} : { reproduce }) };
+  const json = { ...jsonSummary(run, wallSeconds, findingsJson(findings)), ...(run.pass ? {} : { reproduce }) };
   const summary = formatSummary(run, run.world.workloads, { wallSeconds, reproduce });
   if (opts.json === true) out(JSON.stringify(json));
   else out(summary);
   if (opts.out !== undefined) startReport(opts.out, { run, json, summary }, err, opts.onReportWritten);
   if (run.world.invariantViolations.length > 0) return EXIT.invariant;
+  if (opts.strict === true && findings.diagnostics.length > 0) {
+    err(`--strict: ${shown} fails on what meshsim check finds (${countDiagnostics(findings.diagnostics)})`);
+    return EXIT.expectationFailed;
+  }
   return run.pass ? EXIT.ok : EXIT.expectationFailed;
 }
 

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import cliProgress from "cli-progress";
@@ -31,7 +31,10 @@ import {
 } from "../report/sweep.js";
 import { capacityAnalysis, capacityMarkdown, type CapacityOptions, nPlusOne, p99AtLoad, parseLoadRps, parseSlo } from "../report/capacity.js";
 import { parseDurationUs } from "../sim/time.js";
-import { EXIT } from "./run-command.js";
+import { formatInputError, type InputError } from "../k8s/input-error.js";
+import { loadScenario } from "../scenario/load.js";
+import { fileReader } from "./files.js";
+import { commandLineError, EXIT, inputErrorsJson } from "./run-command.js";
 import { runPoint } from "./sweep-worker.js";
 
 export interface SweepOptions {
@@ -45,6 +48,7 @@ export interface SweepOptions {
   shard?: string;
   /** Directory for sweep.json + sweep.csv (or shard-I-of-N.json when sharded). */
   out?: string;
+  /** Print the sweep (or shard) JSON instead of the table; input errors as `{"ok":false,"errors":[...]}`. */
   json?: boolean;
   /** Print a Kubernetes Indexed Job running this many shards instead of running anything. */
   emitK8sJob?: number;
@@ -141,13 +145,14 @@ function capacitySection(doc: SweepDoc, options: CapacityOptions, opts: SweepOpt
 }
 
 export async function sweepCommand(file: string, opts: SweepOptions, out: Print, err: Print): Promise<number> {
+  const bad = refusal(opts, out, err);
   const g = gridFromOptions(file, opts);
-  if (!g.ok) return bad(err, g.error);
+  if (!g.ok) return bad(g.error);
   const capacity = capacityFromOptions(opts);
-  if (!capacity.ok) return bad(err, capacity.error);
+  if (!capacity.ok) return bad(capacity.error);
   const grid = g.grid;
   if (opts.emitK8sJob !== undefined) {
-    if (opts.shard !== undefined) return bad(err, "--emit-k8s-job prints a Job for every shard; drop --shard");
+    if (opts.shard !== undefined) return bad("--emit-k8s-job prints a Job for every shard; drop --shard");
     const manifest = k8sJobManifest(grid, {
       name: opts.jobName ?? "meshsim-sweep",
       image: opts.image ?? "meshsim:latest",
@@ -162,9 +167,16 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
   let shard: { index: number; count: number } | undefined;
   if (opts.shard !== undefined) {
     const s = parseShard(opts.shard);
-    if (!s.ok) return bad(err, s.error);
+    if (!s.ok) return bad(s.error);
     shard = s.value;
     points = shardPoints(points, shard);
+  }
+  // Input errors common to every point (a missing or invalid scenario, a broken manifest) are
+  // reported once, before anything runs; errors of particular param values stay in the results.
+  const first = points[0];
+  if (first !== undefined) {
+    const loaded = loadScenario(resolve(file), fileReader, { set: first.set, ...(first.seed === null ? {} : { seed: first.seed }), displayAs: file });
+    if (!loaded.ok) return bad(loaded.errors);
   }
   let results: SweepResult[];
   try {
@@ -188,16 +200,17 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
 }
 
 export function mergeCommand(files: readonly string[], opts: { out?: string; json?: boolean }, out: Print, err: Print): number {
+  const bad = refusal(opts, out, err);
   const shards: ShardDoc[] = [];
   for (const f of files) {
     try {
       shards.push(JSON.parse(readFileSync(f, "utf8")) as ShardDoc);
     } catch (e) {
-      return bad(err, `merge: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
+      return bad(`merge: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   const merged = mergeShards(shards);
-  if (!merged.ok) return bad(err, merged.error);
+  if (!merged.ok) return bad(merged.error);
   out(opts.json === true ? JSON.stringify(merged.value, null, 2) : sweepTable(merged.value));
   if (opts.out !== undefined) writeSweep(opts.out, merged.value);
   return EXIT.ok;
@@ -209,9 +222,17 @@ function writeSweep(dir: string, doc: SweepDoc): void {
   writeFileSync(join(dir, "sweep.csv"), sweepCsv(doc));
 }
 
-function bad(err: Print, message: string): number {
-  err(message);
-  return EXIT.badInput;
+/**
+ * Reports bad input and gives exit code 2: as text on stderr and, under --json, also as the one
+ * `{"ok":false,"errors":[...]}` object on stdout. A string is an error in the command line.
+ */
+function refusal(opts: { json?: boolean }, out: Print, err: Print): (problem: string | readonly InputError[]) => number {
+  return (problem) => {
+    const errors = typeof problem === "string" ? [commandLineError(problem)] : problem;
+    for (const e of errors) err(formatInputError(e));
+    if (opts.json === true) out(inputErrorsJson(errors));
+    return EXIT.badInput;
+  };
 }
 
 /** Runs the points, at most `workers` at once; results come back in the points' order. */
@@ -313,7 +334,7 @@ export function registerSweep(program: Command, out: Print, err: Print): void {
     .option("--workers <n>", "worker threads (default: available parallelism; 1 runs in-process)", positiveInteger)
     .option("--shard <i/n>", "run only grid indices with index % n == i (0-based, 0 <= i < n)")
     .option("--out <dir>", "write sweep.json and sweep.csv (sharded: shard-I-of-N.json) into this directory")
-    .option("--json", "print the sweep (or shard) JSON instead of the table")
+    .option("--json", "print the sweep (or shard) JSON instead of the table; input errors as {ok: false, errors: [...]}")
     .option("--emit-k8s-job <shards>", "print a Kubernetes Indexed Job running the sweep as this many shards, and run nothing", positiveInteger)
     .option("--image <ref>", "the Job's image: meshsim and the scenario files in its working directory", "meshsim:latest")
     .option("--parallelism <n>", "the Job's parallelism (default: all shards at once)", positiveInteger)

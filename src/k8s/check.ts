@@ -14,10 +14,11 @@ import { DEFAULT_CLUSTER_DOMAIN, type ServiceProfile, parseServiceProfile } from
 import { type AttachedRoute, selectStack, stackConflictDiagnostics } from "../policy/stack-selection.js";
 import { applyHttpRouteRuleTimeouts, parseTimeoutAnnotations } from "../policy/timeout-annotations.js";
 import { type TrafficSplit, applySplitToProfile, parseTrafficSplit } from "../policy/traffic-split.js";
+import { lastDefinitions, objectIdentity } from "./apply.js";
 import { retryHazardDiagnostics } from "./check-retry-hazards.js";
 import { type InputError, parseFieldPath } from "./input-error.js";
 import { type K8sObject, type SourcePosition, describeObject } from "./object.js";
-import { type DeploymentView, type NamespaceView, type ServiceView, INJECT_ANNOTATION, deploymentView, meshedDecision, namespaceView, serviceView } from "./views.js";
+import { type DeploymentView, type NamespaceView, type ServiceView, INJECT_ANNOTATION, WORKLOAD_KINDS, isWorkload, deploymentView, meshedDecision, namespaceView, serviceView } from "./views.js";
 
 /** A policy diagnostic plus where in the input it points. */
 export interface PositionedDiagnostic extends Diagnostic {
@@ -76,7 +77,6 @@ class Collector {
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
-const group = (apiVersion: string): string => (apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "");
 
 /** The raw object with the loader's namespace defaulting applied, as the parsers read namespaces from it. */
 function withNamespace(obj: K8sObject): Rec {
@@ -108,7 +108,7 @@ export function checkObjects(objects: readonly K8sObject[], opts: CheckOptions =
 function reportDuplicates(c: Collector, objects: readonly K8sObject[]): K8sObject[] {
   const seen = new Map<string, K8sObject>();
   for (const obj of objects) {
-    const id = `${group(obj.apiVersion)}|${describeObject(obj)}`;
+    const id = objectIdentity(obj);
     const first = seen.get(id);
     seen.set(id, obj);
     if (first === undefined) continue;
@@ -116,8 +116,7 @@ function reportDuplicates(c: Collector, objects: readonly K8sObject[]): K8sObjec
     c.add([{ severity: "warning", code: "duplicate-object", object: describeObject(obj), field: "metadata.name",
       message: `${describeObject(obj)} is also defined at ${at}: this later definition replaces it, as a second \`kubectl apply\` would.` }], obj);
   }
-  const last = new Set(seen.values());
-  return objects.filter((o) => last.has(o));
+  return lastDefinitions(objects);
 }
 
 function buildWorld(c: Collector, objects: readonly K8sObject[], domain: string): World {
@@ -129,11 +128,11 @@ function buildWorld(c: Collector, objects: readonly K8sObject[], domain: string)
       addViewErrors(c, obj, v.errors);
       world.namespaces.set(obj.metadata.name, v.value);
       checkInjectValue(c, obj, v.value.inject, "metadata.annotations");
-    } else if (obj.kind === "Deployment") {
+    } else if (isWorkload(obj)) {
       const v = deploymentView(obj);
       addViewErrors(c, obj, v.errors);
       world.deployments.push({ obj, value: v.value });
-      checkInjectValue(c, obj, v.value.inject, "spec.template.metadata.annotations");
+      checkInjectValue(c, obj, v.value.inject, templateAnnotationsField(obj));
     } else if (obj.kind === "Service") {
       const v = serviceView(obj);
       addViewErrors(c, obj, v.errors);
@@ -356,7 +355,12 @@ function explainCreatedProfile(d: Diagnostic, profile: ServiceProfile, split: K8
   return d.object === spRef ? { ...d, object: describeObject(split), field: "spec.service", message } : { ...d, message };
 }
 
-/** A Deployment that backs a Service Linkerd config targets, but whose pods get no proxy. */
+/** Where a workload's pod annotations are written: a bare Pod's own, else its pod template's. */
+function templateAnnotationsField(obj: K8sObject): string {
+  return obj.kind === "Pod" ? "metadata.annotations" : "spec.template.metadata.annotations";
+}
+
+/** A workload that backs a Service Linkerd config targets, but whose pods get no proxy. */
 function checkMeshed(c: Collector, world: World): void {
   for (const { obj, value: d } of world.deployments) {
     const decision = meshedDecision(d, world.namespaces.get(d.namespace));
@@ -365,8 +369,8 @@ function checkMeshed(c: Collector, world: World): void {
       const why = world.targetedBy.get(key(svc.namespace, svc.name));
       if (why === undefined || svc.namespace !== d.namespace || !selects(svc.selector, d.templateLabels)) continue;
       const svcRef = objectRef("Service", svc.namespace, svc.name);
-      c.add([{ severity: "warning", code: "workload-not-meshed", object: describeObject(obj), field: `spec.template.metadata.annotations["${INJECT_ANNOTATION}"]`,
-        message: `this Deployment is not meshed (${decision.reason}), yet it backs ${svcRef}, which Linkerd configuration targets (${why.slice(0, 3).join("; ")}): traffic to these pods is not mTLS and passes no inbound proxy. Client-side routing, retries and timeouts still run in meshed clients' proxies.` }], obj);
+      c.add([{ severity: "warning", code: "workload-not-meshed", object: describeObject(obj), field: `${templateAnnotationsField(obj)}["${INJECT_ANNOTATION}"]`,
+        message: `this ${obj.kind} is not meshed (${decision.reason}), yet it backs ${svcRef}, which Linkerd configuration targets (${why.slice(0, 3).join("; ")}): traffic to these pods is not mTLS and passes no inbound proxy. Client-side routing, retries and timeouts still run in meshed clients' proxies.` }], obj);
     }
   }
 }

@@ -1,12 +1,28 @@
 // Kubernetes manifests → K8sObjects that remember where every field was written. Takes what
-// `kubectl apply`, `kubectl get -o yaml` and `helm template` produce: multi-document YAML, `kind: List`
-// (and typed `XList`s), objects carrying status and managedFields. YAML is read as YAML 1.1 like
-// Kubernetes' own decoder (`yes`/`on` are booleans, `0755` is octal) except that timestamps and
-// `1:30` stay strings, as they do there. Files come through an injected SourceReader.
+// `kubectl apply -f` takes and what `kubectl get -o yaml|json` and `helm template` produce:
+// multi-document YAML, JSON, `kind: List` (and typed `XList`s), objects carrying status and
+// managedFields, and directories (their .yaml, .yml and .json files, not their subdirectories).
+// YAML is read as YAML 1.1 like Kubernetes' own decoder (`yes`/`on` are booleans, `0755` is octal)
+// except that timestamps and `1:30` stay strings, as they do there. Kustomizations, Helm charts
+// and unrendered templates are refused with the command that renders them; JSON patches are
+// skipped with a warning. Files come through an injected SourceReader.
 
 import { type Document, type Node, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { type InputError, type PathSegment, formatPath } from "./input-error.js";
+import {
+  hasManifestExtension,
+  helmActionOffset,
+  helmTemplateError,
+  isHelmChartFile,
+  isJsonPatch,
+  isKustomizationFile,
+  isKustomizeApiVersion,
+  jsonPatchWarning,
+  kustomizationError,
+  rendererInputError,
+} from "./input-forms.js";
 import type { K8sObject, SourcePosition } from "./object.js";
+import { metadataStringMaps } from "./string-maps.js";
 import { suggest } from "./suggest.js";
 
 /** Kinds without a namespace; every other kind defaults to namespace `default`. */
@@ -28,6 +44,8 @@ export interface LoadedManifests {
   /** In file order, then document order, then `items` order. */
   objects: K8sObject[];
   errors: InputError[];
+  /** Input that was read but skipped or read in a way worth knowing (a JSON patch, an unknown YAML tag). */
+  warnings: InputError[];
 }
 
 type Rec = Record<string, unknown>;
@@ -54,21 +72,33 @@ export interface YamlDocSource {
 /** Everything one document needs to place errors and positions. */
 interface DocContext extends YamlDocSource {
   errors: InputError[];
+  warnings: InputError[];
 }
 
-/** Parse one file's text; `file` is the name positions and errors carry. */
+/**
+ * Parse one file's text; `file` is the name positions and errors carry. Nothing is ever printed:
+ * the yaml package's own warnings become warnings here.
+ */
 export function parseManifests(text: string, file: string): LoadedManifests {
+  const out: LoadedManifests = { objects: [], errors: [], warnings: [] };
+  // Before YAML sees it: a template action is a YAML syntax error or, worse, a flow mapping.
+  const action = helmActionOffset(text);
+  if (action !== undefined) {
+    out.errors.push(helmTemplateError(text, action, file));
+    return out;
+  }
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter: lines,
     prettyErrors: false,
     version: "1.1",
+    // The yaml package would otherwise print some warnings through process.emitWarning.
+    logLevel: "error",
     // Kubernetes decodes into JSON: a timestamp or sexagesimal number stays the string written.
     customTags: (tags) => tags.filter((t) => !isTimeTag(t)),
   });
-  const out: LoadedManifests = { objects: [], errors: [] };
   for (const doc of docs) {
-    const ctx: DocContext = { doc, file, lines, errors: out.errors };
+    const ctx: DocContext = { doc, file, lines, errors: out.errors, warnings: out.warnings };
     out.objects.push(...objectsOfDocument(ctx));
   }
   return out;
@@ -83,6 +113,10 @@ function objectsOfDocument(ctx: DocContext): K8sObject[] {
     }
     return [];
   }
+  for (const w of doc.warnings) {
+    const { line, col } = ctx.lines.linePos(w.pos[0]);
+    ctx.warnings.push({ file: ctx.file, line, col, path: "", message: yamlWarningMessage(w.code, w.message) });
+  }
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && contents.value === null)) return [];
   const before = ctx.errors.length;
@@ -96,14 +130,33 @@ function objectsOfDocument(ctx: DocContext): K8sObject[] {
     ctx.errors.push({ ...errorAt(ctx, []), message: `the document cannot be expanded (${why}); meshsim allows at most ${MAX_ALIAS_COUNT} alias expansions per document` });
     return [];
   }
+  if (isJsonPatch(value)) {
+    ctx.warnings.push(jsonPatchWarning(errorAt(ctx, [])));
+    return [];
+  }
   if (!isRec(value)) {
     ctx.errors.push({ ...errorAt(ctx, []), message: "a Kubernetes manifest document must be a mapping", expected: "apiVersion, kind, metadata, ..." });
+    return [];
+  }
+  if (isKustomizeApiVersion(value["apiVersion"])) {
+    ctx.errors.push(kustomizationError(errorAt(ctx, ["apiVersion"]), ctx.file));
     return [];
   }
   if (!isListObject(value)) return objectFrom(ctx, value, [], undefined);
   const items = value["items"] as unknown[];
   const itemDefaults = listItemDefaults(value);
   return items.flatMap((item, i) => objectFrom(ctx, item, ["items", i], itemDefaults));
+}
+
+/**
+ * A yaml package warning as ours. An unknown tag (`!Ref`, `!foo`) is the one manifests meet:
+ * Kubernetes' decoder (go-yaml) ignores tags it cannot resolve and keeps the value as written.
+ */
+function yamlWarningMessage(code: string, message: string): string {
+  const text = message.split(/ at line \d+, column \d+/)[0]?.trim() ?? message;
+  const tag = code === "TAG_RESOLVE_FAILED" ? /Unresolved tag: (\S+)/.exec(text)?.[1] : undefined;
+  if (tag !== undefined) return `unknown YAML tag ${tag}: ignored, as Kubernetes ignores it (a scalar is read as the string written)`;
+  return `YAML: ${text}`;
 }
 
 /** `kind: List`, or a typed list such as `DeploymentList`, with an `items` array. */
@@ -118,10 +171,19 @@ function listItemDefaults(list: Rec): { apiVersion: string; kind: string } | und
   return { apiVersion: list["apiVersion"], kind: kind.slice(0, -"List".length) };
 }
 
+/**
+ * Refuses keys Kubernetes' decoder refuses (a mapping or list as a key: sigs.k8s.io/yaml converts
+ * only scalar keys to JSON) and keys that could reach an object prototype.
+ */
 function checkKeys(ctx: DocContext, node: unknown, path: PathSegment[]): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        const { line, col } = ctx.lines.linePos((pair.key as Node).range?.[0] ?? 0);
+        ctx.errors.push({ file: ctx.file, line, col, path: formatPath(path), message: `a ${isMap(pair.key) ? "mapping" : "list"} used as a mapping key: Kubernetes accepts only strings, numbers and booleans as keys`, expected: "a scalar key" });
+        continue;
+      }
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
       if (key !== undefined && FORBIDDEN_KEYS.has(key)) {
         const { line, col } = ctx.lines.linePos((pair.key as Node).range?.[0] ?? 0);
@@ -162,25 +224,15 @@ function objectFrom(ctx: DocContext, value: unknown, prefix: PathSegment[], defa
     const why = typeof namespace === "boolean" ? " (YAML 1.1, which Kubernetes reads, takes y, n, yes, no, on and off as booleans)" : "";
     return fail(["metadata", "namespace"], `metadata.namespace of ${kind} ${name} is the YAML ${typeof namespace} ${JSON.stringify(namespace)}, not a string${why}`, "a string; quote it");
   }
-  const metadata: K8sObject["metadata"] = { name, labels: stringMap(meta["labels"]), annotations: stringMap(meta["annotations"]) };
+  const maps = metadataStringMaps(raw, `${kind} ${typeof namespace === "string" && namespace !== "" ? `${namespace}/` : ""}${name}`);
+  if (maps.problems.length > 0) {
+    for (const p of maps.problems) fail(p.path, p.message, p.expected);
+    return [];
+  }
+  const metadata: K8sObject["metadata"] = { name, labels: maps.labels, annotations: maps.annotations };
   if (!CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = typeof namespace === "string" && namespace !== "" ? namespace : "default";
   if (typeof meta["creationTimestamp"] === "string") metadata.creationTimestamp = meta["creationTimestamp"];
   return [{ apiVersion, kind, metadata, raw, source: positionOf([]), positionOf }];
-}
-
-/**
- * Labels and annotations as Kubernetes decodes them: string values kept, `null` read as "".
- * Other values (unquoted numbers, booleans) are left out here; `raw` still has them, so the
- * parsers and views that read those keys report them.
- */
-function stringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isRec(v)) return out;
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val === "string") out[k] = val;
-    else if (val === null) out[k] = "";
-  }
-  return out;
 }
 
 function errorAt(ctx: DocContext, path: PathSegment[]): Pick<InputError, "file" | "line" | "col" | "path"> {
@@ -222,6 +274,12 @@ export interface SourceReader {
   read(path: string): string;
   /** Absolute paths of the files matching `pattern` (relative to `baseDir`), sorted. */
   glob(pattern: string, baseDir: string): string[];
+  /**
+   * When `path` (relative to `baseDir`, or absolute; no glob characters) names a directory: the
+   * absolute paths of the files directly in it, of any name, sorted; subdirectories are left out.
+   * Undefined when `path` names no directory.
+   */
+  filesInDirectory(path: string, baseDir: string): string[] | undefined;
 }
 
 /** Where a pattern was written, for errors about the pattern itself (file:line:col and field path). */
@@ -231,32 +289,26 @@ const GLOB_CHARS = /[*?[\]{}]/;
 
 /**
  * Load every manifest matching `patterns` (relative to `baseDir`): objects in pattern order, then
- * file order, then document order. A file matched by several patterns is loaded once, at its first
- * match. A pattern matching no file is an error with a suggestion when a near spelling matches.
+ * file order, then document order. A pattern naming a directory loads its .yaml, .yml and .json
+ * files in name order, not its subdirectories, as `kubectl apply -f DIR` does. A file matched by
+ * several patterns is loaded once, at its first match. A pattern matching no file is an error with
+ * a suggestion when a near spelling matches.
  */
 export function loadManifests(patterns: readonly string[], baseDir: string, reader: SourceReader, origin?: PatternOrigin): LoadedManifests {
-  const out: LoadedManifests = { objects: [], errors: [] };
+  const out: LoadedManifests = { objects: [], errors: [], warnings: [] };
   const loaded = new Set<string>();
   patterns.forEach((pattern, index) => {
     const where = origin?.(index) ?? { file: "", line: 0, col: 0, path: "" };
-    let files: string[];
-    try {
-      files = [...reader.glob(pattern, baseDir)].sort(compareText);
-    } catch (e) {
-      out.errors.push({ ...where, message: `cannot list manifests "${pattern}": ${e instanceof Error ? e.message : String(e)}` });
-      return;
-    }
-    if (files.length === 0) {
-      const err: InputError = { ...where, message: `manifest pattern "${pattern}" matches no file (relative to ${baseDir})` };
-      const better = suggestPattern(pattern, baseDir, reader);
-      if (better !== undefined) err.suggestion = better;
-      out.errors.push(err);
-      return;
-    }
+    const files = filesOf(pattern, baseDir, reader, where, out.errors);
     for (const file of files) {
       if (loaded.has(file)) continue;
       loaded.add(file);
       const shown = displayName(file, baseDir);
+      const refused = rendererInputError(shown);
+      if (refused !== undefined) {
+        out.errors.push(refused);
+        continue;
+      }
       let text: string;
       try {
         text = reader.read(file);
@@ -267,9 +319,42 @@ export function loadManifests(patterns: readonly string[], baseDir: string, read
       const parsed = parseManifests(text, shown);
       out.objects.push(...parsed.objects);
       out.errors.push(...parsed.errors);
+      out.warnings.push(...parsed.warnings);
     }
   });
   return out;
+}
+
+/**
+ * The files one pattern names, sorted; problems go to `errors` and leave the list empty. A
+ * directory holding a kustomization or a Helm chart yields only that file, so that it is refused
+ * rather than its bases, patches or values being read as manifests.
+ */
+function filesOf(pattern: string, baseDir: string, reader: SourceReader, where: Pick<InputError, "file" | "line" | "col" | "path">, errors: InputError[]): string[] {
+  try {
+    const inDir = GLOB_CHARS.test(pattern) ? undefined : reader.filesInDirectory(pattern, baseDir);
+    if (inDir !== undefined) {
+      const renderer = inDir.find((f) => isKustomizationFile(f) || isHelmChartFile(f));
+      if (renderer !== undefined) return [renderer];
+      const manifests = inDir.filter(hasManifestExtension).sort(compareText);
+      if (manifests.length === 0) {
+        const dir = pattern.replace(/\/+$/, "");
+        errors.push({ ...where, message: `the directory "${pattern}" holds no .yaml, .yml or .json file (its subdirectories are not read, as kubectl apply -f does not read them)`, expected: `a directory of manifests, or a pattern such as ${dir}/**/*.yaml` });
+      }
+      return manifests;
+    }
+    const files = [...reader.glob(pattern, baseDir)].sort(compareText);
+    if (files.length === 0) {
+      const err: InputError = { ...where, message: `manifest pattern "${pattern}" matches no file (relative to ${baseDir})` };
+      const better = suggestPattern(pattern, baseDir, reader);
+      if (better !== undefined) err.suggestion = better;
+      errors.push(err);
+    }
+    return files;
+  } catch (e) {
+    errors.push({ ...where, message: `cannot list manifests "${pattern}": ${e instanceof Error ? e.message : String(e)}` });
+    return [];
+  }
 }
 
 function compareText(a: string, b: string): number {

@@ -7,6 +7,21 @@ import { type InputError, type PathSegment, formatPath } from "./input-error.js"
 import { type K8sObject, describeObject } from "./object.js";
 
 export const INJECT_ANNOTATION = "linkerd.io/inject";
+/** Kinds whose pods the simulator runs; each carries a pod template (a Pod is its own template). */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(["Deployment", "StatefulSet", "DaemonSet", "Pod"]);
+
+/**
+ * Whether the simulator runs this object's pods. A Pod with `ownerReferences` (as `kubectl get
+ * all -o yaml` dumps them beside their ReplicaSet, StatefulSet or DaemonSet) is its controller's
+ * pod, already run from the controller's template: it is not a workload of its own.
+ */
+export function isWorkload(obj: K8sObject): boolean {
+  if (!WORKLOAD_KINDS.has(obj.kind)) return false;
+  if (obj.kind !== "Pod") return true;
+  const meta = obj.raw["metadata"];
+  const owners = isRec(meta) ? meta["ownerReferences"] : undefined;
+  return !(Array.isArray(owners) && owners.length > 0);
+}
 /** The container `linkerd inject --manual` adds; never the application container. */
 const PROXY_CONTAINER = "linkerd-proxy";
 const SECOND_US = 1_000_000;
@@ -51,17 +66,25 @@ export interface ReadinessProbeView {
   httpGet?: { path: string; port: number };
 }
 
+/** A workload: a Deployment, StatefulSet, DaemonSet or bare Pod, and its pod template. */
 export interface DeploymentView {
+  /** `Deployment`, `StatefulSet`, `DaemonSet` or `Pod`. */
+  kind: string;
   name: string;
   namespace: string;
-  /** Default 1. */
-  replicas: number;
+  /**
+   * Pods to run: `spec.replicas` (default 1) for a Deployment or StatefulSet, 1 for a Pod; a
+   * DaemonSet's is undefined (one pod per node: the cluster decides).
+   */
+  replicas: number | undefined;
   /** `spec.selector.matchLabels`; absent ⇒ empty. */
   selector: Record<string, string>;
   templateLabels: Record<string, string>;
   templateAnnotations: Record<string, string>;
   /** `linkerd.io/inject` on the pod template; absent ⇒ not set (the namespace decides). */
   inject?: string;
+  /** The pod template already has a `linkerd-proxy` container (`linkerd inject --manual` output). */
+  proxyInjected: boolean;
   /** Default `default`. */
   serviceAccountName: string;
   /** The first application container's name; "" when the template has none. */
@@ -180,35 +203,44 @@ export function namespaceView(obj: K8sObject): ViewResult<NamespaceView> {
   return { value, errors: r.errors };
 }
 
-/** A Deployment as the simulator runs it (apps/v1 defaults filled in). */
+/**
+ * A workload as the simulator runs it (apps/v1 and core/v1 defaults filled in). A Deployment,
+ * StatefulSet or DaemonSet carries its pod template under `spec.template`; a bare Pod is its own.
+ */
 export function deploymentView(obj: K8sObject): ViewResult<DeploymentView> {
   const r = new FieldReader(obj);
+  const isPod = obj.kind === "Pod";
   const spec = r.rec(obj.raw, "spec", []) ?? {};
-  const selector = r.rec(spec, "selector", ["spec"]) ?? {};
-  const template = r.rec(spec, "template", ["spec"]) ?? {};
-  const tMeta = r.rec(template, "metadata", ["spec", "template"]) ?? {};
-  const podSpec = r.rec(template, "spec", ["spec", "template"]) ?? {};
-  const templateAnnotations = r.stringMap(tMeta, "annotations", ["spec", "template", "metadata"]) ?? {};
+  const selector = isPod ? {} : (r.rec(spec, "selector", ["spec"]) ?? {});
+  const templatePath: PathSegment[] = isPod ? [] : ["spec", "template"];
+  const template = isPod ? obj.raw : (r.rec(spec, "template", ["spec"]) ?? {});
+  const tMeta = r.rec(template, "metadata", templatePath) ?? {};
+  const podSpec = r.rec(template, "spec", templatePath) ?? {};
+  const metaPath: PathSegment[] = [...templatePath, "metadata"];
+  const podPath: PathSegment[] = [...templatePath, "spec"];
+  const templateAnnotations = r.stringMap(tMeta, "annotations", metaPath) ?? {};
   const value: DeploymentView = {
+    kind: obj.kind,
     name: obj.metadata.name,
     namespace: obj.metadata.namespace ?? "default",
-    replicas: r.int(spec, "replicas", ["spec"], 0, 2_147_483_647) ?? 1,
+    replicas: isPod ? 1 : obj.kind === "DaemonSet" ? undefined : (r.int(spec, "replicas", ["spec"], 0, 2_147_483_647) ?? 1),
     selector: r.stringMap(selector, "matchLabels", ["spec", "selector"]) ?? {},
-    templateLabels: r.stringMap(tMeta, "labels", ["spec", "template", "metadata"]) ?? {},
+    templateLabels: r.stringMap(tMeta, "labels", metaPath) ?? {},
     templateAnnotations,
-    serviceAccountName: r.str(podSpec, "serviceAccountName", ["spec", "template", "spec"]) || "default",
+    proxyInjected: false,
+    serviceAccountName: r.str(podSpec, "serviceAccountName", podPath) || "default",
     containerName: "",
     ports: [],
   };
   const inject = templateAnnotations[INJECT_ANNOTATION];
   if (inject !== undefined) value.inject = inject;
-  readAppContainer(r, podSpec, value);
+  readAppContainer(r, podSpec, podPath, value);
   return { value, errors: r.errors };
 }
 
-function readAppContainer(r: FieldReader, podSpec: Rec, value: DeploymentView): void {
-  const base: PathSegment[] = ["spec", "template", "spec"];
+function readAppContainer(r: FieldReader, podSpec: Rec, base: PathSegment[], value: DeploymentView): void {
   const containers = r.list(podSpec, "containers", base);
+  value.proxyInjected = containers.some((c) => isRec(c) && c["name"] === PROXY_CONTAINER);
   const index = containers.findIndex((c) => !(isRec(c) && c["name"] === PROXY_CONTAINER));
   const container = containers[index];
   if (container === undefined) return;
@@ -327,11 +359,13 @@ export interface MeshedDecision {
 const INJECTING = new Set(["enabled", "ingress"]);
 
 /**
- * The injector reads `linkerd.io/inject` from the pod template if it is set there (any value,
- * `disabled` included, overrides the namespace), otherwise from the namespace.
+ * A pod template that already carries the proxy container was injected by hand and is meshed.
+ * Otherwise the injector reads `linkerd.io/inject` from the pod template if it is set there (any
+ * value, `disabled` included, overrides the namespace), otherwise from the namespace.
  */
 export function meshedDecision(deployment: DeploymentView, namespace: NamespaceView | undefined): MeshedDecision {
   const where = INJECT_ANNOTATION;
+  if (deployment.proxyInjected) return { meshed: true, reason: `the pod template already has a ${PROXY_CONTAINER} container (\`linkerd inject --manual\` output)` };
   if (deployment.inject !== undefined && deployment.inject !== "") {
     const meshed = INJECTING.has(deployment.inject);
     return { meshed, reason: `the pod template has ${where}: ${deployment.inject}` };

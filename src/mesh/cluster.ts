@@ -4,7 +4,8 @@
 // while it is down, hands them nothing (proxies keep what they last got).
 
 import type { K8sObject } from "../k8s/object.js";
-import { deploymentView, meshedDecision, namespaceView, serviceView, type DeploymentView, type NamespaceView, type ServiceView } from "../k8s/views.js";
+import { lastDefinitions } from "../k8s/apply.js";
+import { deploymentView, meshedDecision, namespaceView, serviceView, isWorkload, WORKLOAD_KINDS, type DeploymentView, type NamespaceView, type ServiceView } from "../k8s/views.js";
 import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
@@ -65,7 +66,8 @@ export class Cluster implements ClusterObjects {
     this.trustAnchor = spec.trustAnchor;
     this.propagation = makeDistribution(propagation);
     this.rng = ctx.rng(`control-plane/${spec.name}`);
-    for (const o of spec.objects) {
+    // Every file applied in order: a later definition of an object replaces the earlier one.
+    for (const o of lastDefinitions(spec.objects)) {
       const list = this.byKind.get(o.kind) ?? [];
       list.push(o);
       this.byKind.set(o.kind, list);
@@ -89,9 +91,9 @@ export class Cluster implements ClusterObjects {
     return this.services.get(`${namespace}/${name}`)?.annotations;
   }
 
-  /** Deployment views with their pod templates; the world adds behaviour and pods. */
+  /** Workload views (Deployments, StatefulSets, DaemonSets, Pods) with their pod templates; the world adds behaviour and pods. */
   deploymentTemplates(): Array<{ view: DeploymentView; template: WorkloadTemplate }> {
-    return this.ofKind("Deployment").map((o) => {
+    return [...WORKLOAD_KINDS].flatMap((kind) => this.ofKind(kind)).filter(isWorkload).map((o) => {
       const view = deploymentView(o).value;
       const meshed = meshedDecision(view, this.namespaces.get(view.namespace)).meshed;
       const probe = view.readinessProbe;
@@ -146,22 +148,23 @@ export class Cluster implements ClusterObjects {
 
   // ---- destination controller -------------------------------------------------------------
 
-  destination(service: ServiceRef): Destination {
-    const key = serviceKey(service);
+  /** What a proxy in `clientNamespace` is told about `service` (profiles there win, see `effectiveProfile`). */
+  destination(service: ServiceRef, clientNamespace: string): Destination {
+    const key = destinationKey(service, clientNamespace);
     let d = this.destinationCache.get(key);
     if (d === undefined) {
-      d = resolveDestination(this, service);
+      d = resolveDestination(this, service, clientNamespace);
       this.destinationCache.set(key, d);
     }
     return d;
   }
 
   subscribeDestination(proxy: OutboundProxy, service: ServiceRef): Destination {
-    const key = serviceKey(service);
+    const key = destinationKey(service, proxy.pod.namespace);
     const subs = this.destinationSubs.get(key) ?? new Map<OutboundProxy, Delivery>();
     subs.set(proxy, { lastDeliveryUs: this.ctx.sim.nowUs });
     this.destinationSubs.set(key, subs);
-    return this.destination(service);
+    return this.destination(service, proxy.pod.namespace);
   }
 
   /** A dead proxy's balancers stop receiving endpoint updates. */
@@ -260,7 +263,8 @@ export class Cluster implements ClusterObjects {
       return;
     }
     for (const [key, subs] of this.destinationSubs) {
-      const dest = this.destination(keyToRef(key));
+      const { service, clientNamespace } = keyToRef(key);
+      const dest = this.destination(service, clientNamespace);
       for (const [proxy, delivery] of subs) this.deliver(delivery, () => proxy.updateDestination(dest));
     }
   }
@@ -278,7 +282,12 @@ function selects(selector: Record<string, string>, labels: Record<string, string
   return true;
 }
 
-function keyToRef(key: string): ServiceRef {
-  const m = /^([^/]+)\/([^:]+):(\d+)$/.exec(key) as RegExpExecArray;
-  return { namespace: m[1] as string, name: m[2] as string, port: Number(m[3]) };
+/** `clientNamespace|namespace/name:port`: destinations differ per client namespace (profile lookup). */
+function destinationKey(service: ServiceRef, clientNamespace: string): string {
+  return `${clientNamespace}|${serviceKey(service)}`;
+}
+
+function keyToRef(key: string): { service: ServiceRef; clientNamespace: string } {
+  const m = /^([^|]*)\|([^/]+)\/([^:]+):(\d+)$/.exec(key) as RegExpExecArray;
+  return { clientNamespace: m[1] as string, service: { namespace: m[2] as string, name: m[3] as string, port: Number(m[4]) } };
 }

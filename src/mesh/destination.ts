@@ -27,7 +27,7 @@ export interface ServiceRef {
 export const serviceKey = (s: ServiceRef): string => `${s.namespace}/${s.name}:${s.port}`;
 
 export interface RuleConfig {
-  /** `viz routes` label: the route's name (the default route is `[default]`). */
+  /** `viz routes` label: the route's name (the default route is `[DEFAULT]`). */
   routeName: string;
   retry: HttpRetryConfig | undefined;
   timeouts: RouteTimeouts;
@@ -62,24 +62,37 @@ export interface ClusterObjects {
   serviceAnnotations(namespace: string, name: string): Record<string, string> | undefined;
 }
 
-/** The ServiceProfile the destination controller serves for a Service, after the SMI adaptor. */
-export function effectiveProfile(objects: ClusterObjects, service: ServiceRef): ServiceProfile | undefined {
+/**
+ * The ServiceProfile the destination controller serves for a Service, after the SMI adaptor. A
+ * meshed client's proxy sends its namespace as context: a profile named for the Service in the
+ * client's namespace wins, else the one in the Service's namespace (the destination controller's
+ * primary and backup watches).
+ */
+export function effectiveProfile(objects: ClusterObjects, service: ServiceRef, clientNamespace?: string): ServiceProfile | undefined {
   const fqdn = profileFqdn(service.name, service.namespace, objects.domain);
-  let raw: unknown = objects
-    .ofKind("ServiceProfile")
-    .find((o) => o.metadata.name === fqdn && (o.metadata.namespace ?? "default") === service.namespace)?.raw;
+  const primary = clientNamespace === undefined || clientNamespace === service.namespace ? undefined : profileIn(objects, fqdn, clientNamespace, service);
+  const raw = primary ?? profileIn(objects, fqdn, service.namespace, service);
+  return raw === undefined ? undefined : parseServiceProfile(raw, { clusterDomain: objects.domain }).value;
+}
+
+/** The profile object named `fqdn` in `namespace`, with the SMI adaptor's dstOverrides written in. */
+function profileIn(objects: ClusterObjects, fqdn: string, namespace: string, service: ServiceRef): unknown {
+  let raw: unknown = objects.ofKind("ServiceProfile").find((o) => o.metadata.name === fqdn && o.metadata.namespace === namespace)?.raw;
+  // The adaptor writes a split's overrides into the profile `<apex>.<split namespace>.svc.<domain>`.
+  if (namespace !== service.namespace) return raw;
   for (const o of objects.ofKind("TrafficSplit")) {
-    if ((o.metadata.namespace ?? "default") !== service.namespace) continue;
+    if (o.metadata.namespace !== namespace) continue;
     const split = parseTrafficSplit(o.raw).value;
     if (split.rejected || split.apex !== service.name) continue;
     const write = applySplitToProfile(raw, split, objects.domain);
     if (write.action === "create" || write.action === "update") raw = write.profile;
   }
-  return raw === undefined ? undefined : parseServiceProfile(raw, { clusterDomain: objects.domain }).value;
+  return raw;
 }
 
-export function resolveDestination(objects: ClusterObjects, service: ServiceRef): Destination {
-  const profile = effectiveProfile(objects, service);
+/** What the destination and policy controllers tell a proxy in `clientNamespace` about `service`. */
+export function resolveDestination(objects: ClusterObjects, service: ServiceRef, clientNamespace?: string): Destination {
+  const profile = effectiveProfile(objects, service, clientNamespace);
   const selection = selectStack(profile, service.port);
   if (selection.stack === "profile" && profile !== undefined) {
     const targets = proxyTargets(profile.dstOverrides, service.port).targets.flatMap((t) => {
@@ -124,7 +137,7 @@ function policyDestination(objects: ClusterObjects, service: ServiceRef, reason:
         { retry: protocol === "grpc" ? svcRetry.grpc.value : svcRetry.http.value, timeouts: svcTimeouts },
       );
       rules.set(rule, {
-        routeName: route.synthetic ? "[default]" : route.name,
+        routeName: route.synthetic ? "[DEFAULT]" : route.name,
         retry: merged.retry,
         timeouts: merged.timeouts,
         backends: effectiveBackends(route, rule, service, (ns, name) => objects.serviceExists(ns, name)),

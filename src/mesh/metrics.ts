@@ -45,6 +45,9 @@ export interface SeriesLabels {
   pod?: string;
 }
 
+/** The `route` label of requests on a route Linkerd made up rather than one the user named. */
+const DEFAULT_ROUTE = "[DEFAULT]";
+
 export const LABEL_NAMES = ["traffic", "client", "service", "route", "backend", "server", "pod"] as const;
 
 export const COUNTER_NAMES = ["retries", "budgetExhausted", "failFast", "loadShed", "duplicates", "limitExceeded", "timeouts", "arrivals"] as const;
@@ -174,7 +177,8 @@ class Family<S extends { labels: Labels }> {
   }
 
   matching(filter: Filter): S[] {
-    return this.all.filter((s) => matches(s.labels, filter));
+    const f = withDefaultRouteSpelling(filter);
+    return this.all.filter((s) => matches(s.labels, f));
   }
 }
 
@@ -387,6 +391,11 @@ function cleanLabels(labels: SeriesLabels): Labels {
     if (v !== undefined) out[n] = v;
   }
   return out;
+}
+
+/** Linkerd spells the default route `[DEFAULT]` (`viz routes`); a filter may write it in any case. */
+function withDefaultRouteSpelling(filter: Filter): Filter {
+  return filter.route !== undefined && filter.route !== DEFAULT_ROUTE && filter.route.toUpperCase() === DEFAULT_ROUTE ? { ...filter, route: DEFAULT_ROUTE } : filter;
 }
 
 /** A filter field that is present must equal the series' label; a series without that label does not match. */

@@ -34,6 +34,8 @@ export interface ClusterSpec {
   trustAnchor: string;
   /** Cluster DNS domain. Default `cluster.local`. */
   domain: string;
+  /** Worker nodes: a DaemonSet runs one pod on each. Default 1. */
+  nodes: number;
 }
 
 export interface LinkSpec {
@@ -217,7 +219,16 @@ export interface MetricFilter {
 export type Bound = { equals: number } | { atMost: number } | { atLeast: number } | { between: [number, number] };
 
 export type ExpectSpec =
-  | { name: string; kind: "metric"; metric: Metric; where: MetricFilter; window: [number, number]; bound: Bound }
+  | {
+      name: string;
+      kind: "metric";
+      metric: Metric;
+      where: MetricFilter;
+      window: [number, number];
+      bound: Bound;
+      /** Pass when the filter matches no request in the window; absent ⇒ that fails. */
+      allowEmpty?: boolean;
+    }
   | {
       name: string;
       kind: "failover";
@@ -230,6 +241,8 @@ export type ExpectSpec =
       withinUs?: number;
       /** Pass only if the primary keeps its weight from `after` to the end. */
       never?: boolean;
+      /** Pass when the failover operator does not manage the TrafficSplit; absent ⇒ that fails. */
+      allowEmpty?: boolean;
     }
   | { name: string; kind: "reached"; mark: string; bound: Bound }
   | { name: string; kind: "invariant"; invariant: string };

@@ -18,7 +18,9 @@ export class Workloads {
 
   /** Create a pod of `d`; at t = 0 pods start running and ready (the scenario begins in steady state). */
   createPod(cluster: Cluster, d: Deployment, initial: boolean): Pod {
-    const name = `${d.template.deployment}-${d.nextOrdinal}`;
+    // A bare Pod is its own name; controllers' pods are numbered (`web-0`, `web-1`, … as a
+    // StatefulSet names them; a Deployment's or DaemonSet's hash suffix is of no consequence here).
+    const name = d.view.kind === "Pod" ? d.view.name : `${d.template.deployment}-${d.nextOrdinal}`;
     d.nextOrdinal += 1;
     const pod = new Pod(d.template, name, this.world.sim.nowUs, initial || d.template.readinessProbe === undefined);
     pod.probeForcedFail = d.probeForcedFail;
@@ -59,14 +61,20 @@ export class Workloads {
    * trust bundle afresh); each old pod goes away once its replacement has had time to start.
    */
   restart(cluster: Cluster, d: Deployment): void {
+    // `kubectl rollout restart` does not apply to a bare Pod: it has no template to roll out.
+    if (d.view.kind === "Pod") return;
     for (const old of d.pods.filter((p) => p.alive)) {
       this.createPod(cluster, d, false);
       this.world.sim.schedule(POD_START_US, () => this.killPod(cluster, d, old, "rollout-restart"), undefined, Priority.World);
     }
   }
 
-  /** Bring the number of pods to the desired replica count. */
+  /**
+   * Bring the number of pods to the desired replica count. A bare Pod has no controller: once it
+   * is gone nothing brings it back.
+   */
   reconcile(cluster: Cluster, d: Deployment): void {
+    if (d.view.kind === "Pod") d.desiredReplicas = Math.min(d.desiredReplicas, d.pods.filter((p) => p.alive).length);
     const alive = d.pods.filter((p) => p.alive);
     if (alive.length > d.desiredReplicas) {
       for (const pod of alive.slice(d.desiredReplicas)) this.killPod(cluster, d, pod, "scaled-down");

@@ -438,20 +438,23 @@ export class World implements WorldInternals {
     operator.start();
   }
 
+  /** Every workload's pods: a DaemonSet runs one per node, a bare Pod is its own single pod. */
   private createDeployments(cluster: Cluster): void {
+    const nodes = this.spec.clusters.find((c) => c.name === cluster.name)?.nodes ?? 1;
     for (const { view, template } of cluster.deploymentTemplates()) {
+      const replicas = view.replicas ?? nodes;
       const d: Deployment = {
         view,
         template,
         behavior: behaviorFor(this.spec.behavior, template.cluster, template.namespace, template.deployment),
-        desiredReplicas: view.replicas,
+        desiredReplicas: replicas,
         pods: [],
         nextOrdinal: 0,
         degradation: {},
         probeForcedFail: false,
       };
       cluster.deployments.set(`${view.namespace}/${view.name}`, d);
-      for (let i = 0; i < view.replicas; i++) this.workloads.createPod(cluster, d, true);
+      for (let i = 0; i < replicas; i++) this.workloads.createPod(cluster, d, true);
     }
   }
 

@@ -2,6 +2,7 @@
 // external URLs, so it can be mailed, attached to a CI run or opened offline. Pure: it takes the
 // summary text and already-rendered SVG strings; `src/cli/report-writer.ts` supplies them.
 
+import { formatMeasured } from "../scenario/expect.js";
 import type { ScenarioRun } from "../scenario/run.js";
 
 /** What the HTML and Markdown pages show, independent of how the charts are embedded. */
@@ -30,14 +31,9 @@ export function reportPage(run: ScenarioRun, summaryText: string): ReportPage {
     seed: String(run.spec.seed),
     digest: run.world.digest,
     pass: run.pass,
-    expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: formatMeasured(e.measured), expected: e.expected, detail: e.detail })),
+    expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: formatMeasured(e), expected: e.expected, detail: e.detail })),
     summaryText,
   };
-}
-
-export function formatMeasured(v: number | null): string {
-  if (v === null) return "n/a";
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
 }
 
 export function escapeHtml(s: string): string {

@@ -4,6 +4,8 @@
 
 import type { MeshMetrics, WindowStats } from "../mesh/metrics.js";
 import type { Edge } from "../mesh/world.js";
+import { formatMeasured } from "../scenario/expect.js";
+import type { FindingsJson } from "../scenario/findings.js";
 import type { ScenarioRun } from "../scenario/run.js";
 import { type EdgeRow, formatEdgesTable, formatGatewaysTable, formatRoutesTable, formatStatTable, type RouteRow, type StatRow } from "./tables.js";
 
@@ -58,11 +60,6 @@ export function edgeRows(edges: readonly Edge[]): EdgeRow[] {
   });
 }
 
-function fmt(v: number | null): string {
-  if (v === null) return "n/a";
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
-}
-
 export interface SummaryOptions {
   wallSeconds: number;
   reproduce: string;
@@ -101,7 +98,7 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
     out.push("", "expectations");
     for (const e of run.expectations) {
       out.push(`  ${e.pass ? "PASS" : "FAIL"}  ${e.name}`);
-      out.push(`        measured ${fmt(e.measured)}, expected ${e.expected}  (${e.detail})`);
+      out.push(`        measured ${formatMeasured(e)}, expected ${e.expected}  (${e.detail})`);
     }
     const failed = run.expectations.filter((e) => !e.pass).length;
     out.push("", failed === 0 ? `all ${run.expectations.length} expectations met` : `${failed} of ${run.expectations.length} expectations failed`);
@@ -110,8 +107,11 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
   return out.join("\n");
 }
 
-/** The `--json` object: one line, stable key order. */
-export function jsonSummary(run: ScenarioRun, wallSeconds: number): Record<string, unknown> {
+/**
+ * The `--json` object: one line, stable key order. `findings` (what `meshsim check` finds in the
+ * scenario's objects, and what is not simulated) come last when given.
+ */
+export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: FindingsJson): Record<string, unknown> {
   const w = wholeRun(run);
   const all = run.world.metrics.query({}, w);
   return {
@@ -123,7 +123,7 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number): Record<strin
     events: run.world.events,
     requests: run.world.requests,
     pass: run.pass,
-    expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: e.measured, expected: e.expected, detail: e.detail })),
+    expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: e.measured, ...(e.unit === undefined ? {} : { unit: e.unit }), expected: e.expected, detail: e.detail })),
     invariantViolations: run.world.invariantViolations,
     totals: { requests: all.requests, successRate: nullIfNaN(all.successRate), attempts: all.attempts, retries: all.retries },
     routes: routeRows(run.world.metrics, w).map((r) => ({
@@ -137,6 +137,7 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number): Record<strin
       latencyMsP99: nullIfNaN(r.effective.latencyUs.p99 / 1000),
     })),
     edges: run.world.edges.map((e) => ({ client: e.client, server: e.server, secured: e.secured, requests: e.requests })),
+    ...(findings ?? {}),
   };
 }
 

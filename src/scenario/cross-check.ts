@@ -1,12 +1,13 @@
 // Checks that need the whole scenario at once: names that must refer to something (clusters,
 // namespaces and deployments in selectors, the traffic source, cluster pairs, link ends,
 // expectation filters, the TrafficSplit a failover expectation watches), names that must be
-// unique (links included), objects defined twice in one cluster, and instants that must fall
+// unique (links included), and instants that must fall
 // inside the run. Each error points at the line that names the missing thing and suggests the
 // closest name that does exist.
 
 import type { InputError } from "../k8s/input-error.js";
 import { describeObject, type K8sObject } from "../k8s/object.js";
+import { WORKLOAD_KINDS, isWorkload } from "../k8s/views.js";
 import type { ExpectSpec, LinkSpec, Selector, WorldSpec } from "../mesh/spec.js";
 import { suggest } from "../k8s/suggest.js";
 import { formatDurationUs } from "../sim/time.js";
@@ -16,7 +17,7 @@ import { type FieldPath, makeError, nodeAt, positionAt, type YamlSource } from "
 /** Namespaces, deployments and TrafficSplits of one cluster. */
 interface Inventory {
   namespaces: Set<string>;
-  /** `namespace/name` of every Deployment. */
+  /** `namespace/name` of every workload (Deployment, StatefulSet, DaemonSet, Pod). */
   deployments: Set<string>;
   /** `namespace/name` of every TrafficSplit. */
   splits: Set<string>;
@@ -28,7 +29,7 @@ function inventoryOf(objects: readonly K8sObject[]): Inventory {
     const key = `${o.metadata.namespace ?? "default"}/${o.metadata.name}`;
     if (o.kind === "Namespace") inv.namespaces.add(o.metadata.name);
     if (o.metadata.namespace !== undefined) inv.namespaces.add(o.metadata.namespace);
-    if (o.kind === "Deployment") inv.deployments.add(key);
+    if (isWorkload(o)) inv.deployments.add(key);
     if (o.kind === "TrafficSplit") inv.splits.add(key);
   }
   return inv;
@@ -112,22 +113,6 @@ class Checker {
     });
   }
 
-  duplicateObjects(): void {
-    for (const cluster of this.world.clusters) {
-      const first = new Map<string, K8sObject>();
-      for (const o of cluster.objects) {
-        const key = `${o.apiVersion.split("/")[0]}|${describeObject(o)}`;
-        const earlier = first.get(key);
-        if (earlier === undefined) {
-          first.set(key, o);
-          continue;
-        }
-        const at = `${earlier.source.file}:${earlier.source.line}:${earlier.source.col}`;
-        this.errors.push(makeError(o.source, "", `${describeObject(o)} is defined twice in cluster ${cluster.name} (first at ${at})`));
-      }
-    }
-  }
-
   /**
    * Both ends name clusters, and they differ; one (from, to) pair is linked once; and within one
    * `from` cluster each link has its own cluster name, since the Link object and every mirror
@@ -206,7 +191,6 @@ export function crossCheck(world: WorldSpec, parsed: ParsedScenario, src: YamlSo
   c.unique(world.clusters.map((x) => x.name), (i) => ["clusters", i, "name"], "cluster name");
   c.unique(world.traffic.map((x) => x.name), (i) => ["traffic", i, "name"], "traffic name");
   c.unique(parsed.expect.map((x) => x.name), (i) => ["expect", i, "name"], "expectation name");
-  c.duplicateObjects();
   c.links(world.links);
   world.network.between.forEach((b, i) => c.pair(b.clusters, ["network", "between", i, "clusters"]));
   world.behavior.forEach((b, i) => c.selector(b.select, ["behavior", i, "select"]));

@@ -1,15 +1,23 @@
 // Expectations, evaluated after the run against the streaming metrics, the coverage marks and the
-// invariant checker. Each result carries what was measured, so a failure explains itself.
+// invariant checker. Each result carries what was measured, so a failure explains itself. An
+// expectation with nothing under it (a filter that matched no request, a TrafficSplit the
+// failover operator never manages) fails unless it says `allowEmpty: true`: otherwise a
+// misspelt filter would pass `equals: 0` and a green run would rest on a typo.
 
 import type { MeshMetrics, SeriesLabels, WindowStats } from "../mesh/metrics.js";
-import type { Bound, ExpectSpec, Metric, MetricFilter } from "../mesh/spec.js";
+import { lastDefinitions } from "../k8s/apply.js";
+import type { Bound, ExpectSpec, Metric, MetricFilter, WorldSpec } from "../mesh/spec.js";
 import type { SplitUpdate } from "../mesh/failover-operator.js";
+import { CONTROLLED_BY_LABEL, DEFAULT_FAILOVER_SELECTOR, isSplitSelected } from "../policy/failover.js";
+import { parseTrafficSplit } from "../policy/traffic-split.js";
 
 export interface ExpectationResult {
   name: string;
   pass: boolean;
   /** The measured value (latencies in ms, rates as fractions); null when there was nothing to measure. */
   measured: number | null;
+  /** Unit of `measured` where text shows one (`s` for failover times); absent ⇒ the metric's documented unit, shown bare. */
+  unit?: string;
   /** The bound in words, e.g. `≤ 0.12`. */
   expected: string;
   /** How the value was obtained, e.g. `traffic=checkout route=POST /capture [300s, 600s)`. */
@@ -22,6 +30,8 @@ export interface ExpectationInputs {
   invariantViolations: readonly string[];
   /** Every TrafficSplit weight change the failover operator made, in time order. */
   splitUpdates: readonly SplitUpdate[];
+  /** `cluster namespace/name` of every TrafficSplit the failover operator manages (see `failoverManagedSplits`). */
+  managedSplits: ReadonlySet<string>;
 }
 
 const LATENCY: Partial<Record<Metric, (s: WindowStats) => number | null>> = {
@@ -148,19 +158,50 @@ function describeFilter(where: MetricFilter, window: [number, number]): string {
   return `${parts.join(" ")}${parts.length > 0 ? " " : ""}[${window[0] / 1e6}s, ${window[1] / 1e6}s)`;
 }
 
+/** Metrics that read 0, not null, when nothing is under them (counts, and the in-flight mean). */
+const COUNTS: ReadonlySet<Metric> = new Set(["requests", "attempts", "retries", "budgetExhausted", "failFast", "loadShed", "failed", "duplicates", "inFlight"]);
+
+/**
+ * Whether a count measured over `where` stands on nothing: no request the filter selects ended in
+ * the window, so it would read 0 and pass `equals: 0` for a misspelt route or a traffic that never
+ * ran. The population is the one `measure` counts in: a filter naming only `server` is that
+ * workload's inbound requests; `duplicates` needs requests at the client side of the filter and,
+ * with `server`, arrivals of them there; any other count, the client-side requests and attempts
+ * the whole filter selects (a `server` label there selects none: client series do not carry it).
+ * Metrics that are ratios, rates or latencies read null on their own when nothing is under them.
+ */
+export function matchedNothing(metrics: MeshMetrics, metric: Metric, where: MetricFilter, window: [number, number]): boolean {
+  if (!COUNTS.has(metric)) return false;
+  if (where.server !== undefined && Object.keys(where).length === 1) return metrics.query({ server: where.server }, window).serverRequests === 0;
+  if (metric === "duplicates") {
+    const { server, ...client } = where;
+    if (metrics.query(client, window).requests === 0) return true;
+    return server !== undefined && metrics.query({ server, ...(where.traffic === undefined ? {} : { traffic: where.traffic }) }, window).arrivals === 0;
+  }
+  const s = metrics.query({ ...where }, window);
+  return s.requests === 0 && s.attempts === 0 && !(s.inFlightMean > 0);
+}
+
 export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: ExpectationInputs): ExpectationResult[] {
   return expect.map((e): ExpectationResult => {
     switch (e.kind) {
       case "metric": {
+        const expected = `${e.metric} ${describeBound(e.bound)}`;
+        const detail = describeFilter(e.where, e.window);
         const measured = measure(inputs.metrics, e.metric, e.where, e.window);
-        return { name: e.name, pass: withinBound(measured, e.bound), measured, expected: `${e.metric} ${describeBound(e.bound)}`, detail: describeFilter(e.where, e.window) };
+        if (measured === null || matchedNothing(inputs.metrics, e.metric, e.where, e.window)) {
+          const allowed = e.allowEmpty === true;
+          const why = allowed ? "nothing to measure, which allowEmpty accepts" : "nothing to measure: no request matched this filter in the window (allowEmpty: true accepts that)";
+          return { name: e.name, pass: allowed, measured: null, expected, detail: `${detail}: ${why}` };
+        }
+        return { name: e.name, pass: withinBound(measured, e.bound), measured, expected, detail };
       }
       case "reached": {
         const measured = inputs.marks.get(e.mark) ?? 0;
         return { name: e.name, pass: withinBound(measured, e.bound), measured, expected: `${e.mark} ${describeBound(e.bound)}`, detail: "times the decision was taken" };
       }
       case "failover":
-        return evaluateFailover(e, inputs.splitUpdates);
+        return evaluateFailover(e, inputs.splitUpdates, inputs.managedSplits);
       case "invariant": {
         const found = inputs.invariantViolations.length;
         return {
@@ -184,10 +225,52 @@ export function failoverSeconds(updates: readonly SplitUpdate[], cluster: string
   return first === undefined ? null : (first.atUs - afterUs) / 1e6;
 }
 
-function evaluateFailover(e: Extract<ExpectSpec, { kind: "failover" }>, updates: readonly SplitUpdate[]): ExpectationResult {
+function evaluateFailover(e: Extract<ExpectSpec, { kind: "failover" }>, updates: readonly SplitUpdate[], managed: ReadonlySet<string>): ExpectationResult {
   const measured = failoverSeconds(updates, e.cluster, e.trafficSplit, e.afterUs);
-  const detail = `TrafficSplit ${e.trafficSplit} in ${e.cluster}, from ${e.afterUs / 1e6}s`;
-  if (e.never === true) return { name: e.name, pass: measured === null, measured, expected: "the primary keeps its weight", detail };
+  const detail = `TrafficSplit ${e.trafficSplit} in ${e.cluster}, from ${formatSeconds(e.afterUs / 1e6)}`;
+  const expected = e.never === true ? "the primary keeps its weight" : `failover ≤ ${formatSeconds((e.withinUs ?? 0) / 1e6)}`;
+  if (!managed.has(`${e.cluster} ${e.trafficSplit}`)) {
+    // The operator never looks at this split, so "it kept its weight" would hold vacuously.
+    const allowed = e.allowEmpty === true;
+    const why = `nothing to measure: the failover operator does not manage it (it needs the label ${CONTROLLED_BY_LABEL}: ${DEFAULT_FAILOVER_SELECTOR})${allowed ? ", which allowEmpty accepts" : ""}`;
+    return { name: e.name, pass: allowed, measured: null, unit: "s", expected, detail: `${detail}: ${why}` };
+  }
+  if (e.never === true) return { name: e.name, pass: measured === null, measured, unit: "s", expected, detail: measured === null ? `${detail}: it kept its weight` : detail };
   const withinS = (e.withinUs ?? 0) / 1e6;
-  return { name: e.name, pass: measured !== null && measured <= withinS, measured, expected: `failover ≤ ${withinS}s`, detail };
+  return { name: e.name, pass: measured !== null && measured <= withinS, measured, unit: "s", expected, detail: measured === null ? `${detail}: the primary kept its weight` : detail };
+}
+
+/** `60 s`, `2.5 s`: seconds with their unit, as text output shows failover times. */
+function formatSeconds(s: number): string {
+  return `${formatNumber(s)} s`;
+}
+
+/** A measured value for text: integers as they are, others to 4 significant digits. */
+export function formatNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
+}
+
+/** A result's measured value as text output shows it: `n/a`, `0.9913`, `3.2 s`. */
+export function formatMeasured(e: Pick<ExpectationResult, "measured" | "unit">): string {
+  if (e.measured === null) return "n/a";
+  return e.unit === undefined ? formatNumber(e.measured) : `${formatNumber(e.measured)} ${e.unit}`;
+}
+
+/**
+ * `cluster namespace/name` of every TrafficSplit the failover operator manages: the last
+ * definition of each, accepted by the SMI parser and labelled for linkerd-failover, as the
+ * operator itself selects them.
+ */
+export function failoverManagedSplits(spec: Pick<WorldSpec, "clusters">): Set<string> {
+  const out = new Set<string>();
+  for (const c of spec.clusters) {
+    for (const o of lastDefinitions(c.objects)) {
+      if (o.kind !== "TrafficSplit") continue;
+      const ts = parseTrafficSplit(o.raw).value;
+      if (ts.rejected) continue;
+      const split = { name: ts.name, namespace: ts.namespace, labels: o.metadata.labels, annotations: o.metadata.annotations, backends: [] };
+      if (isSplitSelected(split)) out.add(`${c.name} ${ts.namespace}/${ts.name}`);
+    }
+  }
+  return out;
 }

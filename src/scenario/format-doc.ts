@@ -41,7 +41,10 @@ const VALUES = `## Value formats
 the file; a scalar that is exactly one reference takes the param's type (a number stays a number),
 a reference inside longer text is spliced in as text, and \`$\${\` writes a literal \`\${\`.
 Inside flow collections quote the reference (\`{n: "\${replicas}"}\`): YAML reads its braces.
-\`--set rate=3000/s\` overrides a declared param (read as a YAML scalar); an unknown name is an error.
+\`--set rate=3000/s\` (and each \`--vary\` value of a sweep) overrides a declared param and keeps its
+type: a param declared as text takes the text as written (\`limit: "3"\` with \`--set limit=5\` is
+\`"5"\`, still a valid annotation value), one declared as a number must be given a number, and a
+boolean \`true\` or \`false\`; an unknown name is an error.
 
 **Schedules.** \`rate\` may be a list of points \`{at, rate}\` (a step) or \`{at, rampTo, over}\` (a
 linear ramp from the rate in effect), in time order; before the first point the rate is 0, and a
@@ -50,7 +53,11 @@ ramp must end by the next point.
 **Faults** are \`{at, until?, <kind>: {...}}\` with exactly one kind. **Expectations** are
 \`{name, metric, where?, window?, <bound>}\` with one bound of \`equals\`, \`atMost\`, \`atLeast\`,
 \`between: [low, high]\`; or \`{name, reached: kind/reason}\` (bound default \`atLeast: 1\`); or
-\`{name, invariant}\`; or \`{name, failover: {...}}\` (accepted, evaluated in a later version).
+\`{name, invariant}\`; or \`{name, failover: {trafficSplit, cluster, after, within | never}}\`, which
+measures the seconds from \`after\` until the failover operator first takes weight off the primary.
+A metric expectation whose filter matches no request in its window, or a failover expectation on a
+TrafficSplit the operator does not manage, has nothing to measure (\`n/a\`) and fails, since it
+would otherwise hold for a misspelt filter; \`allowEmpty: true\` says that is expected.
 
 **What metrics measure.** Requests count in the window where they *finish*; windows are
 \`[from, to)\`. \`successRate\`/\`effectiveSuccessRate\` are per logical request at the client

@@ -14,6 +14,7 @@ import { DEFAULT_MAX_EVENTS, eventBudgetProblem } from "./estimate.js";
 import { explainWorld, normalizeScenario } from "./normalize.js";
 import { applyParams } from "./params.js";
 import { ScenarioSchema } from "./schema.js";
+import { checkTrafficTargets } from "./traffic-targets.js";
 import { checkSafety, keyPositionAt, makeError, parseYamlSource, toPlainData } from "./yaml-source.js";
 import { issuesToErrors } from "./zod-issues.js";
 
@@ -34,7 +35,7 @@ export type LoadResult =
       spec: WorldSpec;
       /** The normalised scenario as plain data, for `meshsim explain`. */
       explain: Record<string, unknown>;
-      /** Accepted input the simulator does not act on yet (links, failover expectations). */
+      /** Input read but skipped or not acted on (a JSON patch among the manifests, an unknown YAML tag), and traffic to a Service no workload serves. */
       warnings: InputError[];
     }
   | { ok: false; errors: InputError[] };
@@ -66,11 +67,12 @@ export function loadScenario(file: string, reader: SourceReader, opts: LoadOptio
   if (loaded.errors.length > 0) return fail(loaded.errors);
   const spec = normalizeScenario(scenario, loaded.objects, { seed: opts.seed });
   const crossErrors = crossCheck(spec, scenario, src);
-  if (crossErrors.length > 0) return fail(crossErrors);
+  const targets = checkTrafficTargets(spec, src);
+  if (crossErrors.length > 0 || targets.errors.length > 0) return fail([...crossErrors, ...targets.errors]);
   const tooBig = eventBudgetProblem(spec, opts.maxEvents ?? DEFAULT_MAX_EVENTS);
   if (tooBig !== undefined) return fail([makeError(keyPositionAt(src, ["duration"]), ["duration"], tooBig)]);
 
-  const warnings: InputError[] = [];
+  const warnings: InputError[] = [...loaded.warnings, ...targets.warnings];
   const explain = explainWorld(spec, { params: params.values });
   return { ok: true, spec, explain, warnings };
 }

@@ -30,7 +30,7 @@ export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opt
     seed: opts.seed ?? String(s.seed),
     durationUs: s.duration,
     warmupUs: s.warmup,
-    clusters: s.clusters.map((c, i) => ({ name: c.name, objects: objects[i] ?? [], trustAnchor: c.trustAnchor ?? s.mesh.trustAnchor, domain: c.domain })),
+    clusters: s.clusters.map((c, i) => ({ name: c.name, objects: objects[i] ?? [], trustAnchor: c.trustAnchor ?? s.mesh.trustAnchor, domain: c.domain, nodes: c.nodes })),
     links: s.links.map((l) => ({ from: l.from, to: l.to, probePeriodUs: l.probePeriod, clusterName: l.clusterName ?? l.to })),
     dns: s.dns.map((d) => ({
       name: d.name,
@@ -167,18 +167,27 @@ function faultAction(f: ParsedFault): FaultAction {
   throw new Error(`a fault without a kind passed validation (kinds: ${FAULT_KINDS.join(", ")})`);
 }
 
-/** `failover:` expectations are accepted but not evaluated yet, so they are not part of the world. */
+/** One schema expectation as the world's `ExpectSpec`; `allowEmpty` is carried only when set. */
 function normalizeExpectation(e: ParsedExpectation, defaultWindow: [number, number]): ExpectSpec[] {
   if (e.invariant !== undefined) return [{ name: e.name, kind: "invariant", invariant: e.invariant }];
   if (e.failover !== undefined) {
     const f = e.failover;
-    return [{ name: e.name, kind: "failover", trafficSplit: f.trafficSplit, cluster: f.cluster, afterUs: f.after, ...(f.within !== undefined ? { withinUs: f.within } : {}), ...(f.never === true ? { never: true } : {}) }];
+    return [{
+      name: e.name,
+      kind: "failover",
+      trafficSplit: f.trafficSplit,
+      cluster: f.cluster,
+      afterUs: f.after,
+      ...(f.within !== undefined ? { withinUs: f.within } : {}),
+      ...(f.never === true ? { never: true } : {}),
+      ...(e.allowEmpty ? { allowEmpty: true } : {}),
+    }];
   }
   if (e.reached !== undefined) return [{ name: e.name, kind: "reached", mark: e.reached, bound: boundOf(e) ?? { atLeast: 1 } }];
   if (e.metric !== undefined) {
     const bound = boundOf(e) as Bound;
     const where = Object.fromEntries(Object.entries(e.where).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    return [{ name: e.name, kind: "metric", metric: e.metric, where, window: e.window ?? defaultWindow, bound }];
+    return [{ name: e.name, kind: "metric", metric: e.metric, where, window: e.window ?? defaultWindow, bound, ...(e.allowEmpty ? { allowEmpty: true } : {}) }];
   }
   return [];
 }
@@ -296,7 +305,7 @@ function explainFault(f: FaultSpec): Record<string, unknown> {
 function explainExpectation(e: ExpectSpec): Record<string, unknown> {
   switch (e.kind) {
     case "metric":
-      return { name: e.name, metric: e.metric, where: e.where, window: e.window.map(formatDurationUs), ...e.bound };
+      return { name: e.name, metric: e.metric, where: e.where, window: e.window.map(formatDurationUs), ...e.bound, ...(e.allowEmpty === true ? { allowEmpty: true } : {}) };
     case "reached":
       return { name: e.name, reached: e.mark, ...e.bound };
     case "invariant":
@@ -305,6 +314,7 @@ function explainExpectation(e: ExpectSpec): Record<string, unknown> {
       return {
         name: e.name,
         failover: { trafficSplit: e.trafficSplit, cluster: e.cluster, after: formatDurationUs(e.afterUs), ...(e.withinUs !== undefined ? { within: formatDurationUs(e.withinUs) } : {}), ...(e.never === true ? { never: true } : {}) },
+        ...(e.allowEmpty === true ? { allowEmpty: true } : {}),
       };
   }
 }

@@ -3,7 +3,9 @@
 // in place before anything else reads the document, so every later error still points at the
 // line that holds the reference. A scalar that is exactly one reference takes the parameter's own
 // type (a number stays a number); references inside longer text are spliced in as text. `$${`
-// writes a literal `${`. Map keys are never substituted.
+// writes a literal `${`. Map keys are never substituted. An override keeps the declared param's
+// type: `--set limit=3` on a param declared `"3"` is the text "3" (an annotation value must stay a
+// string), and on one declared `3` must be a number, so a sweep never silently changes a type.
 
 import { isMap, isPair, isScalar, isSeq, type Pair, parse as parseYamlText, type Scalar, visit } from "yaml";
 import type { InputError } from "../k8s/input-error.js";
@@ -28,7 +30,13 @@ export function applyParams(src: YamlSource, set: Readonly<Record<string, string
   const values = declaredParams(src, pair, errors);
   for (const [name, text] of Object.entries(set)) {
     if (Object.prototype.hasOwnProperty.call(values, name)) {
-      values[name] = parseOverride(text);
+      const typed = overrideAs(values[name] as ParamValue, text);
+      if (typed.ok) {
+        values[name] = typed.value;
+      } else {
+        const message = `--set ${name}=${text}: ${name} is declared as a ${typed.type} (${JSON.stringify(values[name])}), and "${text}" is not one`;
+        errors.push(makeError(positionAt(src, ["params", name]), ["params", name], message, { expected: typed.expected }));
+      }
       continue;
     }
     const declared = Object.keys(values);
@@ -78,13 +86,25 @@ function declaredParams(src: YamlSource, pair: Pair | undefined, errors: InputEr
   return values;
 }
 
-/** `--set` text read as a YAML scalar, so `3` is a number and `3000/s` stays text. */
-function parseOverride(text: string): ParamValue {
+/**
+ * `--set` text as a value of the declared param's type. Text stays exactly as written (reading
+ * `3` as a number would turn an annotation value into a number the API server refuses); a number
+ * or boolean is read as the scenario file would read it (`1e3`, `0x10`, `True`), and anything
+ * else is refused rather than quietly becoming text.
+ */
+function overrideAs(declared: ParamValue, text: string): { ok: true; value: ParamValue } | { ok: false; type: string; expected: string } {
+  if (typeof declared === "string") return { ok: true, value: text };
+  const read = readScalar(text);
+  if (typeof declared === "number") return typeof read === "number" && Number.isFinite(read) ? { ok: true, value: read } : { ok: false, type: "number", expected: "a number" };
+  return typeof read === "boolean" ? { ok: true, value: read } : { ok: false, type: "boolean", expected: "true or false" };
+}
+
+function readScalar(text: string): unknown {
   try {
-    const v: unknown = parseYamlText(text);
-    return typeof v === "number" || typeof v === "boolean" || typeof v === "string" ? v : text;
+    // logLevel "error": the yaml package would print its warnings (an unknown tag) to the terminal.
+    return parseYamlText(text, { logLevel: "error" });
   } catch {
-    return text;
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@
 import type { WorldSpec } from "../mesh/spec.js";
 import { World, type WorldResult } from "../mesh/world.js";
 import type { Trace } from "../sim/trace.js";
-import { evaluateExpectations, type ExpectationResult } from "./expect.js";
+import { evaluateExpectations, type ExpectationResult, failoverManagedSplits } from "./expect.js";
 
 export interface ScenarioRun {
   spec: WorldSpec;
@@ -28,6 +28,7 @@ export function runWorldSpec(spec: WorldSpec, options: RunWorldOptions = {}): Sc
     marks: world.marks,
     invariantViolations: world.invariantViolations,
     splitUpdates: world.splitUpdates,
+    managedSplits: failoverManagedSplits(spec),
   });
   const pass = expectations.every((e) => e.pass) && world.invariantViolations.length === 0;
   return { spec, world, expectations, pass };

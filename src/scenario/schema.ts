@@ -56,13 +56,27 @@ const k8sInline = z.looseObject({
   metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
 }).meta({ title: "Kubernetes object" });
 
+const manifestSet = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({
+      files: z.array(z.string().min(1)).min(1).describe("Manifest files, directories or globs, relative to the scenario file."),
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "a namespace name: lower-case letters, digits and dashes" }).optional().describe("As `kubectl apply -n NAME`: namespaced objects that name no namespace land here. Absent: `default`."),
+      inject: z.boolean().prefault(false).describe("As if the files were piped through `linkerd inject`: every workload's pod template gets `linkerd.io/inject: enabled` (a template saying `disabled` is skipped, as the CLI does)."),
+    }),
+  ],
+  { error: "expected a file, directory or glob, or {files: [...], namespace: NAME, inject: true}" },
+).meta({ title: "manifest set" });
+
 const cluster = z.strictObject({
   name: slug("a cluster name").describe("Cluster name, used by selectors, links and faults."),
-  manifests: z.array(z.string().min(1)).prefault([]).describe("Kubernetes manifest files, relative to the scenario file; globs, multi-document files and `kind: List` work."),
+  manifests: z.array(manifestSet).prefault([]).describe("Kubernetes manifests, relative to the scenario file: a file, directory (its *.yaml, *.yml and *.json, as `kubectl apply -f DIR`) or glob, or `{files, namespace, inject}` for files applied with `kubectl -n` or piped through `linkerd inject`. Multi-document files and `kind: List` work; a later definition of an object replaces an earlier one, as a second `kubectl apply` would."),
   objects: z.array(k8sInline).prefault([]).describe("Kubernetes objects written inline, exactly as in a manifest."),
   services: z.array(serviceShorthand).prefault([]).describe("Shorthand: each entry expands to a Namespace, a Deployment and a Service."),
   trustAnchor: z.string().min(1).optional().describe("Trust anchor of this cluster. Default: mesh.trustAnchor."),
   domain: z.string().min(1).prefault("cluster.local").describe("Cluster DNS domain."),
+  nodes: z.int().min(1).max(10000).prefault(1).describe("Worker nodes; a DaemonSet runs one pod on each."),
+  inject: z.boolean().prefault(false).describe("As if every manifest and inline object of this cluster was piped through `linkerd inject` (see `manifests`); the `services:` shorthand says `meshed` itself."),
 });
 
 const mesh = z.strictObject({
@@ -208,7 +222,7 @@ const traffic = z.strictObject({
       deployment: z.string().min(1).describe("Client deployment; its pods send the requests."),
     })
     .describe("The client workload."),
-  to: httpUrlSchema().describe("Target URL: http://<service>.<namespace>.svc.cluster.local[:port]."),
+  to: httpUrlSchema().describe("Target URL: http://<service>.<namespace>.svc.cluster.local[:port]. The host must name a Service of the client's cluster as its DNS resolves it (a short name in the client's namespace), a mirror `<service>-<cluster>` a link creates, or a `dns:` name; anything else is an error, and a Service no workload serves a warning."),
   arrivals: arrivals.prefault("poisson").describe("`poisson`, `constant`, or `{closedLoop: {users, thinkTime}}`."),
   rate: z
     .union([rateSchema(), rateSchedule], { error: "expected a rate such as 1500/s or a schedule [{at: 0s, rate: 1000/s}, ...]" })
@@ -314,6 +328,10 @@ const expectation = z
       })
       .optional()
       .describe("Failover timing: how long after `after` the operator takes weight off the primary."),
+    allowEmpty: z
+      .boolean()
+      .prefault(false)
+      .describe("Pass when there is nothing to measure: a metric whose filter matched no request in the window, or a failover expectation on a TrafficSplit the failover operator does not manage. Otherwise such an expectation fails (it would hold for a misspelt filter)."),
   })
   .superRefine((e, ctx) => checkExpectationShape(e, ctx));
 
@@ -329,6 +347,9 @@ function checkExpectationShape(e: Record<string, unknown>, ctx: z.RefinementCtx)
   const kind = kinds[0];
   if (kind === "metric" && bounds.length === 0) {
     ctx.addIssue({ code: "custom", message: "a metric expectation needs a bound", params: { expected: BOUNDS.join(", ") } });
+  }
+  if ((kind === "reached" || kind === "invariant") && e["allowEmpty"] === true) {
+    ctx.addIssue({ code: "custom", path: ["allowEmpty"], message: `allowEmpty applies only to metric and failover expectations (a ${kind} expectation always has something to count)` });
   }
   if (kind !== "metric") {
     const extra = (["where", "window"] as const).find((k) => e[k] !== undefined && !(k === "where" && Object.keys(e[k] as object).length === 0));

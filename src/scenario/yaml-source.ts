@@ -35,7 +35,8 @@ export function makeError(
 /** Parse one YAML document; syntax errors come back with their positions. */
 export function parseYamlSource(file: string, text: string): { source: YamlSource; errors: InputError[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // logLevel "error": the yaml package must not print warnings to the terminal itself.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   const source: YamlSource = { file, doc, lines };
   const errors: InputError[] = [];
   const textLines = text.split("\n");

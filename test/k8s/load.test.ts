@@ -34,6 +34,11 @@ function memoryReader(files: Record<string, string>): SourceReader & { reads: st
       const re = toRegex(`${baseDir}/${pattern}`);
       return Object.keys(files).filter((f) => re.test(f)).sort();
     },
+    filesInDirectory(path, baseDir) {
+      const dir = path.startsWith("/") ? path : `${baseDir}/${path}`;
+      const below = Object.keys(files).filter((f) => f.startsWith(`${dir}/`));
+      return below.length === 0 ? undefined : below.filter((f) => !f.slice(dir.length + 1).includes("/")).sort();
+    },
   };
 }
 
@@ -161,14 +166,22 @@ describe("parseManifests", () => {
   });
 
   it("reads YAML as Kubernetes does: yes is a boolean, 0755 octal, 1:30 a string", () => {
-    const text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    linkerd.io/inject: yes\n    ok: \"yes\"\ndata: {mode: 0755, time: 1:30}\n";
+    const text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    ok: \"yes\"\ndata: {mode: 0755, time: 1:30, on: yes}\n";
     const [cm] = parseManifests(text, "x.yaml").objects;
-    expect(cm?.raw["data"]).toEqual({ mode: 493, time: "1:30" });
-    expect(cm?.metadata.annotations).toEqual({ ok: "yes" }); // the boolean is left to the checks that read it
+    expect(cm?.raw["data"]).toEqual({ mode: 493, time: "1:30", true: true });
+    expect(cm?.metadata.annotations).toEqual({ ok: "yes" });
+  });
+
+  it("refuses an object whose annotation is the YAML 1.1 boolean yes, as the API server does", () => {
+    const text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    linkerd.io/inject: yes\n";
+    expect(parseManifests(text, "x.yaml")).toMatchObject({
+      objects: [],
+      errors: [{ file: "x.yaml", line: 6, col: 24, path: 'metadata.annotations["linkerd.io/inject"]', message: "ConfigMap a: the annotation linkerd.io/inject is the YAML boolean true, not a string: the API server refuses the object (cannot unmarshal bool into Go struct field ObjectMeta.metadata.annotations of type string)", expected: 'a string: quote it, "true"' }],
+    });
   });
 
   it("skips empty documents and comment-only documents", () => {
-    expect(parseManifests("---\n---\n# nothing\n---\n~\n", "x.yaml")).toEqual({ objects: [], errors: [] });
+    expect(parseManifests("---\n---\n# nothing\n---\n~\n", "x.yaml")).toEqual({ objects: [], errors: [], warnings: [] });
   });
 });
 
@@ -281,7 +294,7 @@ describe("loadManifests", () => {
 
   it("a file that cannot be read is an error naming it, not a crash", () => {
     const reader = memoryReader(files);
-    const broken: SourceReader = { glob: reader.glob, read: () => { throw new Error("EACCES: permission denied"); } };
+    const broken: SourceReader = { glob: reader.glob, filesInDirectory: reader.filesInDirectory, read: () => { throw new Error("EACCES: permission denied"); } };
     const r = loadManifests(["manifests/east/*.yaml"], base, broken);
     expect(r.errors).toEqual([{ file: "manifests/east/z.yaml", line: 0, col: 0, path: "", message: "cannot read: EACCES: permission denied" }]);
   });

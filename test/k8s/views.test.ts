@@ -129,7 +129,7 @@ describe("serviceView", () => {
 
 describe("isMeshed", () => {
   const view = (inject?: string): DeploymentView => ({
-    name: "d", namespace: "ns", replicas: 1, selector: {}, templateLabels: {}, templateAnnotations: {}, serviceAccountName: "default", containerName: "c", ports: [],
+    kind: "Deployment", name: "d", namespace: "ns", replicas: 1, selector: {}, templateLabels: {}, templateAnnotations: {}, proxyInjected: false, serviceAccountName: "default", containerName: "c", ports: [],
     ...(inject === undefined ? {} : { inject }),
   });
   const ns = (inject?: string): NamespaceView => ({ name: "ns", labels: {}, annotations: {}, ...(inject === undefined ? {} : { inject }) });

@@ -150,6 +150,23 @@ const cases: Case[] = [
     suggestion: "rate",
   },
   {
+    what: "a --set value that is not a number, for a param declared as a number, is refused at the param",
+    yaml: BASE.replace("seed: 1", "seed: 1\nparams: {workers: 4}").replace("concurrency: 4", "concurrency: ${workers}"),
+    opts: { set: { workers: "four" } },
+    path: "params.workers",
+    at: "4}",
+    message: /^--set workers=four: workers is declared as a number \(4\), and "four" is not one$/,
+    expected: /^a number$/,
+  },
+  {
+    what: "traffic to a Service that does not exist is refused at to:, with the Service it resembles",
+    yaml: BASE.replace("http://server.default", "http://srever.default"),
+    path: "traffic[0].to",
+    at: "http://srever",
+    message: /^traffic "load" calls Service default\/srever, which does not exist in cluster east$/,
+    suggestion: "http://server.default.svc.cluster.local/",
+  },
+  {
     what: "traffic from a deployment that does not exist names the one it resembles",
     yaml: BASE.replace("deployment: client}", "deployment: clinet}"),
     path: "traffic[0].from.deployment",

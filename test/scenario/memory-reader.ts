@@ -1,5 +1,6 @@
 // An in-memory SourceReader for scenario tests: files by absolute path, globs with `*`, `**` and
-// `?`, and a loader that copies a fixture directory into memory so tests never glob the disk.
+// `?`, directories as the paths their files lie below, and a loader that copies a fixture
+// directory into memory so tests never glob the disk.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,12 @@ export function memoryReader(files: Record<string, string>): SourceReader {
       const full = pattern.startsWith("/") ? pattern : `${baseDir.replace(/\/$/, "")}/${pattern}`;
       const re = new RegExp(`^${full.split("**").map((part) => part.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")).join(".*")}$`);
       return Object.keys(files).filter((f) => re.test(f)).sort();
+    },
+    filesInDirectory(path, baseDir) {
+      const dir = (path.startsWith("/") ? path : `${baseDir.replace(/\/$/, "")}/${path}`).replace(/\/+$/, "").replace(/\/\.(?=\/|$)/g, "");
+      const below = Object.keys(files).filter((f) => f.startsWith(`${dir}/`));
+      if (below.length === 0) return undefined;
+      return below.filter((f) => !f.slice(dir.length + 1).includes("/")).sort();
     },
   };
 }

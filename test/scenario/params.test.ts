@@ -52,11 +52,44 @@ describe("params", () => {
     expect(r.data?.["params"]).toEqual({ a: 1, b: "${a}" });
   });
 
-  it("--set overrides, reading the value as a YAML scalar", () => {
+  it("--set overrides, each value read as the declared param's type", () => {
     const r = resolve(`${PARAMS}a: \${replicas}\nb: \${rate}\nc: \${meshed}\n`, { replicas: "5", rate: "3000/s", meshed: "true" });
     expect(r.errors).toEqual([]);
     expect([r.data?.["a"], r.data?.["b"], r.data?.["c"]]).toEqual([5, "3000/s", true]);
     expect(r.values).toEqual({ rate: "3000/s", replicas: 5, meshed: true, ns: "payments" });
+  });
+
+  it("--set keeps a param declared as text as the text written, even when it looks like a number", () => {
+    const r = resolve('params: {limit: "3", flag: "true"}\na: ${limit}\nb: "${limit}"\nc: ${flag}\n', { limit: "5", flag: "false" });
+    expect(r.errors).toEqual([]);
+    expect(r.values).toEqual({ limit: "5", flag: "false" });
+    expect([r.data?.["a"], r.data?.["b"], r.data?.["c"]]).toEqual(["5", "5", "false"]);
+  });
+
+  it.each([
+    ["a decimal", "2.5", 2.5],
+    ["an exponent", "1e3", 1000],
+    ["a negative number", "-4", -4],
+  ])("--set reads %s for a param declared as a number", (_what, text, want) => {
+    const r = resolve("params: {n: 3}\nv: ${n}\n", { n: text });
+    expect(r.errors).toEqual([]);
+    expect(r.data?.["v"]).toBe(want);
+  });
+
+  it("refuses --set of text for a param declared as a number, at the param's value", () => {
+    const yaml = "name: x\nparams:\n  rate: 1500/s\n  n: 3\nv: ${n}\n";
+    const { errors } = resolve(yaml, { n: "three" });
+    expect(errors).toEqual([
+      { file: "s.yaml", ...positionOf(yaml, "3\n"), path: "params.n", message: '--set n=three: n is declared as a number (3), and "three" is not one', expected: "a number" },
+    ]);
+  });
+
+  it("refuses --set of anything but true or false for a param declared as a boolean", () => {
+    const yaml = "params: {meshed: false}\n";
+    const { errors } = resolve(yaml, { meshed: "1" });
+    expect(errors).toEqual([
+      { file: "s.yaml", ...positionOf(yaml, "false"), path: "params.meshed", message: '--set meshed=1: meshed is declared as a boolean (false), and "1" is not one', expected: "true or false" },
+    ]);
   });
 
   it("refuses --set of an undeclared param with a suggestion, at the params key", () => {
