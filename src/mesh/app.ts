@@ -3,7 +3,7 @@
 // and side effects whose repeats are counted as duplicates. Kubelet probes queue here too, so a
 // saturated container fails its readiness probe as a real one would.
 
-import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
+import { clampDelayUs, type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import type { Rng } from "../sim/rng.js";
 import type { BehaviorRoute, BehaviorSpec, CallSpec, ErrorSpec } from "./spec.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
@@ -112,7 +112,7 @@ export class App {
     this.host.busy(1);
     this.inFlight.add(work);
     const route = work.probe ? undefined : this.routeFor(work.request);
-    const serviceUs = Math.round(sampleUs(route?.latency ?? this.latency, this.rng) * (this.degradation.latencyFactor ?? 1));
+    const serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.rng) * (this.degradation.latencyFactor ?? 1));
     const calls = work.probe ? [] : (route?.spec.calls ?? this.behavior.calls);
     this.runCalls(work, calls, (callsOk) => {
       this.host.after(serviceUs, () => this.finish(work, route, callsOk));

@@ -19,6 +19,7 @@ export type QuantityResult = { ok: true; milli: number } | { ok: false; error: s
 
 const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([KMGTPE])i|([numkMGTPE])|[eE]([+-]?[0-9]+))?$/;
 const DECIMAL_EXP: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const INT64_MAX = 2n ** 63n - 1n;
 const BINARY_EXP: Readonly<Record<string, bigint>> = { K: 10n, M: 20n, G: 30n, T: 40n, P: 50n, E: 60n };
 
 /**
@@ -44,6 +45,8 @@ export function parseQuantityMilli(value: unknown): QuantityResult {
     const den = 10n ** BigInt(-exp10);
     milli = num / den + (num % den === 0n ? 0n : 1n);
   }
+  // MilliValue() is an int64: a quantity whose milli-units do not fit cannot be a weight.
+  if (milli > INT64_MAX) return { ok: false, error: `"${text}" is out of range (its milli-value exceeds the int64 a weight is read into)` };
   const result = Number(milli);
   return { ok: true, milli: sign === "-" && result !== 0 ? -result : result };
 }

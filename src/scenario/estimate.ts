@@ -1,9 +1,12 @@
 // A rough count of the events a scenario will take, so a run that would take hours (a typo of 15h
-// for 15m, a rate off by 1000) is refused up front with the numbers instead of starting. Requests
-// are the integrated arrival rate over the run; each also sends the downstream calls its target's
-// behaviour makes (followed through the call graph); every request costs about
-// `EVENTS_PER_REQUEST` events (hops, service, response, metrics).
+// for 15m, a rate off by 1000, 10^7 replicas) is refused up front with the numbers instead of
+// starting. Requests are the integrated arrival rate over the run; each also sends the downstream
+// calls its target's behaviour makes (followed through the call graph); every request costs about
+// `EVENTS_PER_REQUEST` events (hops, service, response, metrics). Pods cost their start and their
+// readiness probes; periodic timers (DNS health checks, gateway probes, failover ramps) their ticks.
 
+import { deploymentView, isWorkload } from "../k8s/views.js";
+import { parseLink } from "../policy/multicluster.js";
 import { parseHttpUrl } from "../mesh/http.js";
 import type { BehaviorSpec, CallSpec, RatePoint, TrafficSpec, WorldSpec } from "../mesh/spec.js";
 import { makeDistribution } from "../sim/distributions.js";
@@ -16,11 +19,22 @@ export const DEFAULT_MAX_EVENTS = 2e9;
 /** How deep the call graph is followed; deeper chains are cut off (the estimate is rough anyway). */
 const MAX_CALL_DEPTH = 8;
 
+/** Events a pod costs to start (creation, readiness, endpoint updates, proxy subscriptions). */
+export const EVENTS_PER_POD = 20;
+/** Events one readiness probe costs (probe, its timeout, the result). */
+const EVENTS_PER_PROBE = 3;
+/** More pods than this in one run are refused whatever the event count: each holds state in memory. */
+export const MAX_PODS = 200_000;
+
 export interface EventEstimate {
   /** Requests sent by the traffic generators. */
   requests: number;
   /** Requests including every downstream call they cause. */
   hops: number;
+  /** Pods the run starts at most (replicas, DaemonSets × nodes, scale faults). */
+  pods: number;
+  /** Ticks of periodic timers: readiness probes, DNS health checks, gateway probes, failover ramps. */
+  ticks: number;
   events: number;
 }
 
@@ -32,16 +46,56 @@ export function estimateEvents(w: WorldSpec): EventEstimate {
     requests += n;
     hops += n * (1 + callFanOut(w.behavior, serviceOf(t.to), new Set(), 0));
   }
-  return { requests, hops, events: hops * EVENTS_PER_REQUEST };
+  const { pods, probeTicks } = podEstimate(w);
+  const ticks = probeTicks + timerTicks(w);
+  return { requests, hops, pods, ticks, events: hops * EVENTS_PER_REQUEST + pods * EVENTS_PER_POD + ticks * EVENTS_PER_PROBE };
+}
+
+/** Pods at their most (each workload at its largest replica count, scale faults included) and their probe ticks. */
+function podEstimate(w: WorldSpec): { pods: number; probeTicks: number } {
+  let pods = 0;
+  let probeTicks = 0;
+  for (const c of w.clusters) {
+    for (const o of c.objects) {
+      if (!isWorkload(o)) continue;
+      const v = deploymentView(o).value;
+      const scaled = w.faults.flatMap((f) => (f.action.kind === "scale" && selects(f.action.select, c.name, v.namespace, v.name) ? [f.action.replicas] : []));
+      const n = Math.max(v.replicas ?? c.nodes, ...scaled);
+      pods += n;
+      if (v.readinessProbe !== undefined) probeTicks += (n * w.durationUs) / Math.max(v.readinessProbe.periodUs, US_PER_MS);
+    }
+  }
+  return { pods, probeTicks };
+}
+
+function selects(s: { cluster?: string; namespace?: string; deployment?: string }, cluster: string, namespace: string, name: string): boolean {
+  return (s.cluster ?? cluster) === cluster && (s.namespace ?? namespace) === namespace && (s.deployment ?? name) === name;
+}
+
+/** Ticks of the periodic timers that do not depend on traffic. */
+function timerTicks(w: WorldSpec): number {
+  const every = (periodUs: number): number => w.durationUs / Math.max(periodUs, US_PER_MS);
+  let ticks = 0;
+  for (const d of w.dns) ticks += every(d.healthCheck.intervalUs) * d.records.length;
+  for (const l of w.links) ticks += every(l.probePeriodUs);
+  for (const c of w.clusters) {
+    for (const o of c.objects) if (o.kind === "Link") ticks += every(parseLink(o.raw).value?.probeSpec.periodUs ?? US_PER_S);
+  }
+  if (w.mesh.failover.mode === "success-rate-ramp") ticks += every(w.mesh.failover.successRate.intervalUs) * w.clusters.length;
+  return ticks;
 }
 
 /** A sentence saying why the scenario is too big, or undefined when it is within `maxEvents`. */
 export function eventBudgetProblem(w: WorldSpec, maxEvents: number = DEFAULT_MAX_EVENTS): string | undefined {
   const e = estimateEvents(w);
+  if (e.pods > MAX_PODS) {
+    return `this scenario would run ${sci(e.pods)} pods (replicas, DaemonSet pods on every node, scale faults), more than the limit of ${sci(MAX_PODS)}; lower the replica counts`;
+  }
   if (e.events <= maxEvents) return undefined;
   return (
     `this scenario would take about ${sci(e.events)} events (${sci(e.requests)} requests, ${sci(e.hops)} with downstream calls, ` +
-    `× ~${EVENTS_PER_REQUEST} events each), more than the limit of ${sci(maxEvents)}; shorten duration or lower the traffic rates`
+    `× ~${EVENTS_PER_REQUEST} events each; ${sci(e.pods)} pods; ${sci(e.ticks)} probe and timer ticks), more than the limit of ${sci(maxEvents)}; ` +
+    `shorten duration or lower the traffic rates, replicas or probe frequencies`
   );
 }
 

@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import type { Metric } from "../mesh/spec.js";
-import { distributionSchema, durationSchema, httpUrlSchema, rateSchema } from "./values.js";
+import { distributionSchema, durationSchema, httpUrlSchema, periodSchema, rateSchema } from "./values.js";
 
 const SLUG = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const slug = (what: string) => z.string().regex(SLUG, { error: `${what} must be a slug: lower-case letters, digits and dashes` });
@@ -101,10 +101,10 @@ const mesh = z.strictObject({
         .describe("`readiness`: real linkerd-failover (all-or-nothing on Endpoints readiness); `success-rate-ramp`: the guide's gradual, success-rate-driven alternative."),
       successRate: z
         .strictObject({
-          window: durationSchema().prefault("10s").describe("Sliding window the primary's success rate is measured over."),
+          window: periodSchema().prefault("10s").describe("Sliding window the primary's success rate is measured over."),
           threshold: z.number().min(0).max(1).prefault(0.9).describe("Below this success rate, weight moves away from the primary."),
           step: z.number().gt(0).max(1).prefault(0.25).describe("Fraction of the total weight moved per interval."),
-          interval: durationSchema().prefault("1s").describe("How often the ramp looks and moves."),
+          interval: periodSchema().prefault("1s").describe("How often the ramp looks and moves."),
           minSamples: z.int().min(1).prefault(20).describe("Requests the window needs before the ramp acts."),
         })
         .prefault({})
@@ -361,7 +361,7 @@ function checkExpectationShape(e: Record<string, unknown>, ctx: z.RefinementCtx)
 }
 
 const report = z.strictObject({
-  timeline: durationSchema().prefault("1s").describe("Bucket width of time series."),
+  timeline: periodSchema().prefault("1s").describe("Bucket width of time series."),
   charts: z.array(z.enum(CHARTS)).prefault(["rps", "successRate", "latency", "retries"]).describe("Charts in the report."),
 });
 
@@ -370,7 +370,7 @@ export const ScenarioSchema = z
     name: slug("the scenario name").describe("Scenario name (a slug)."),
     description: z.string().prefault("").describe("What this scenario shows, in a sentence or two."),
     seed: z.union([z.int(), z.string().min(1)], { error: "expected a whole number or a string" }).describe("Seed of every random stream; `--seed` overrides."),
-    duration: durationSchema().describe("Simulated time."),
+    duration: periodSchema().describe("Simulated time."),
     warmup: durationSchema().prefault("0s").describe("Excluded from expectation and report windows unless a window names it."),
     params: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]))
@@ -394,7 +394,7 @@ export const ScenarioSchema = z
             .describe("Failover records in priority order: the first healthy one is served."),
           healthCheck: z
             .strictObject({
-              interval: durationSchema().prefault("10s").describe("Time between health checks."),
+              interval: periodSchema().prefault("10s").describe("Time between health checks."),
               failureThreshold: z.int().min(1).prefault(3).describe("Consecutive failed checks that mark a record unhealthy."),
             })
             .prefault({})
@@ -408,7 +408,7 @@ export const ScenarioSchema = z
         z.strictObject({
           from: z.string().min(1).describe("The cluster that mirrors (where `linkerd multicluster link` output is applied)."),
           to: z.string().min(1).describe("The cluster whose exported Services are mirrored, through its gateway."),
-          probePeriod: durationSchema().prefault("3s").describe("Gateway probe period (`mirror.linkerd.io/probe-period`)."),
+          probePeriod: periodSchema().prefault("3s").describe("Gateway probe period (`mirror.linkerd.io/probe-period`)."),
           clusterName: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional().describe("`--cluster-name` given to `linkerd multicluster link`: mirrors are named `<svc>-<clusterName>`. Default: `to`."),
         }),
       )

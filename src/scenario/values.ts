@@ -131,6 +131,13 @@ const scalar = (error: string) => z.union([z.string(), z.number()], { error });
 export const durationSchema = () =>
   scalar(`expected ${DURATION_EXPECTED}`).transform(leaf(parseScenarioDuration)).meta({ title: "duration" });
 
+/**
+ * A period or window: longer than 0, since something repeated every 0 s would run forever at one
+ * instant.
+ */
+export const periodSchema = () =>
+  durationSchema().refine((us) => us > 0, { error: "must be longer than 0 (something repeated every 0 s never lets time advance)" });
+
 /** Requests per second. */
 export const rateSchema = () => scalar(`expected ${RATE_EXPECTED}`).transform(leaf(parseRate)).meta({ title: "rate" });
 

@@ -86,7 +86,20 @@ export function makeDistribution(spec: DistributionSpec): Distribution {
 
 /** A sample rounded to whole microseconds (never negative). */
 export function sampleUs(d: Distribution, rng: Rng): number {
-  return Math.max(0, Math.round(d.sample(rng)));
+  return clampDelayUs(d.sample(rng));
+}
+
+/**
+ * Longest delay the kernel is asked to wait: 2^50 µs, about 35 years, far past any run's end, so
+ * a heavy tail or an extreme factor (a lognormal with a huge spread, `latencyFactor: 1e308`) means
+ * "not within this run" instead of an instant past 2^53 that integer time cannot hold.
+ */
+export const MAX_DELAY_US = 2 ** 50;
+
+/** A delay as whole microseconds in [0, MAX_DELAY_US]; NaN is 0. */
+export function clampDelayUs(us: number): number {
+  if (!(us > 0)) return 0;
+  return us >= MAX_DELAY_US ? MAX_DELAY_US : Math.round(us);
 }
 
 function sampleTruncatedNormal(spec: { meanUs: number; stddevUs: number }, rng: Rng): number {

@@ -44,6 +44,17 @@ describe("parseQuantityMilli (Kubernetes Quantity MilliValue)", () => {
     expect(parseQuantityMilli(input).ok).toBe(false);
   });
 
+  it.each([["1e300"], [1e300], ["9224E"], ["10Ei"]])("%j does not fit the int64 MilliValue() returns, so it is out of range", (input) => {
+    const r = parseQuantityMilli(input);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? "" : r.error).toContain("out of range");
+  });
+
+  it("the largest milli-value that fits an int64 is kept", () => {
+    // 9 223 372 036 854 775 807 milli = 9.223…E: "9223372036854775807m" is exactly 2^63 − 1 milli.
+    expect(parseQuantityMilli("9223372036854775807m")).toEqual({ ok: true, milli: Number(2n ** 63n - 1n) });
+  });
+
   it("decimillis are milli × 10, wrapped to u32 like Go", () => {
     expect(toWeightDecimillis(1000)).toBe(10_000);
     expect(toWeightDecimillis(500)).toBe(5000);

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from "vitest";
 import type { BehaviorSpec, RatePoint, TrafficSpec, WorldSpec } from "../../src/mesh/spec.js";
-import { EVENTS_PER_REQUEST, estimateEvents, eventBudgetProblem, integratedRate } from "../../src/scenario/estimate.js";
+import { parseManifests } from "../../src/k8s/load.js";
+import { EVENTS_PER_POD, EVENTS_PER_REQUEST, estimateEvents, eventBudgetProblem, integratedRate } from "../../src/scenario/estimate.js";
 import { US_PER_MS, US_PER_S } from "../../src/sim/time.js";
 
 const S = US_PER_S;
@@ -42,7 +43,27 @@ const traffic = (to: string, rateRps: number): TrafficSpec => ({
 });
 
 const world = (over: Partial<WorldSpec>): WorldSpec =>
-  ({ durationUs: 10 * S, traffic: [], behavior: [], ...over }) as WorldSpec;
+  ({ durationUs: 10 * S, traffic: [], behavior: [], clusters: [], dns: [], links: [], faults: [], mesh: { failover: { mode: "readiness" } }, ...over }) as WorldSpec;
+
+/** A cluster holding `yaml`'s objects, as the loader gives them. */
+function cluster(yaml: string, nodes = 1): WorldSpec["clusters"][number] {
+  const parsed = parseManifests(yaml, "m.yaml");
+  expect(parsed.errors).toEqual([]);
+  return { name: "c", objects: parsed.objects, trustAnchor: "root", domain: "cluster.local", nodes };
+}
+
+const DEPLOY = (replicas: number, probe = "") => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: default}
+spec:
+  replicas: ${replicas}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: api${probe}
+`;
 
 describe("estimateEvents", () => {
   it("multiplies requests by one plus every downstream call they cause", () => {
@@ -51,7 +72,7 @@ describe("estimateEvents", () => {
       traffic: [traffic("http://web.default.svc.cluster.local/", 100)],
       behavior: [behavior("web", ["http://auth/", "http://cart/"]), behavior("cart", ["http://db/"])],
     });
-    expect(estimateEvents(w)).toEqual({ requests: 1000, hops: 4000, events: 4000 * EVENTS_PER_REQUEST });
+    expect(estimateEvents(w)).toEqual({ requests: 1000, hops: 4000, pods: 0, ticks: 0, events: 4000 * EVENTS_PER_REQUEST });
   });
 
   it("follows a call cycle once round, then cuts it", () => {
@@ -68,9 +89,42 @@ describe("estimateEvents", () => {
   it("says how big a refused scenario is and what to change", () => {
     const w = world({ traffic: [traffic("http://a/", 1e6)], durationUs: 3600 * S });
     expect(eventBudgetProblem(w)).toBe(
-      "this scenario would take about 3.6e10 events (3.6e9 requests, 3.6e9 with downstream calls, × ~10 events each), " +
-        "more than the limit of 2.0e9; shorten duration or lower the traffic rates",
+      "this scenario would take about 3.6e10 events (3.6e9 requests, 3.6e9 with downstream calls, × ~10 events each; 0 pods; 0 probe and timer ticks), " +
+        "more than the limit of 2.0e9; shorten duration or lower the traffic rates, replicas or probe frequencies",
     );
     expect(eventBudgetProblem(world({ traffic: [traffic("http://a/", 1)] }))).toBeUndefined();
+  });
+
+  it("counts pods and their readiness probes: replicas × (start + duration / period probes)", () => {
+    const probe = "\n        readinessProbe: {httpGet: {port: 80}, periodSeconds: 2}";
+    const e = estimateEvents(world({ clusters: [cluster(DEPLOY(4, probe))] }));
+    // 4 pods, each probed every 2 s over 10 s: 4 × 5 = 20 probe ticks.
+    expect(e).toMatchObject({ pods: 4, ticks: 20, events: 4 * EVENTS_PER_POD + 20 * 3 });
+  });
+
+  it("a DaemonSet counts one pod per node, and a scale fault its largest count", () => {
+    const ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: default}\nspec:\n  template:\n    spec: {containers: [{name: a, image: a}]}\n";
+    expect(estimateEvents(world({ clusters: [cluster(ds, 7)] })).pods).toBe(7);
+    const scaled = world({
+      clusters: [cluster(DEPLOY(2))],
+      faults: [{ atUs: S, action: { kind: "scale", select: { deployment: "api" }, replicas: 50 } }] as WorldSpec["faults"],
+    });
+    expect(estimateEvents(scaled).pods).toBe(50);
+  });
+
+  it("refuses a run of absurdly many pods before it starts, whatever the traffic", () => {
+    expect(eventBudgetProblem(world({ clusters: [cluster(DEPLOY(2_147_483_647))] }))).toBe(
+      "this scenario would run 2.1e9 pods (replicas, DaemonSet pods on every node, scale faults), more than the limit of 200000; lower the replica counts",
+    );
+  });
+
+  it("counts periodic timers: DNS health checks per record and gateway probes", () => {
+    const w = world({
+      durationUs: 60 * S,
+      dns: [{ name: "api.example.com", ttlUs: S, records: [{ cluster: "a", namespace: "n", service: "s" }, { cluster: "b", namespace: "n", service: "s" }], healthCheck: { intervalUs: 10 * S, failureThreshold: 3 } }],
+      links: [{ from: "a", to: "b", probePeriodUs: 3 * S, clusterName: "b" }],
+    });
+    // 2 records × 6 checks + 20 probes.
+    expect(estimateEvents(w).ticks).toBe(2 * 6 + 20);
   });
 });

@@ -96,6 +96,20 @@ const cases: Case[] = [
     expected: /300ms/,
   },
   {
+    what: "a zero period is refused: it would repeat forever at one instant",
+    yaml: `${BASE}report: {timeline: 0s}\n`,
+    path: "report.timeline",
+    at: "0s}",
+    message: /must be longer than 0/,
+  },
+  {
+    what: "a zero DNS health-check interval is refused",
+    yaml: `${BASE}dns:\n  - name: api.example.com\n    records: [{cluster: east, service: default/server}]\n    healthCheck: {interval: 0s}\n`,
+    path: "dns[0].healthCheck.interval",
+    at: "0s}",
+    message: /must be longer than 0/,
+  },
+  {
     what: "an unknown fault kind lists the kinds",
     yaml: `${BASE}faults:\n  - {at: 1s, explode: {select: {deployment: server}}}\n`,
     path: "faults[0].explode",
@@ -474,8 +488,9 @@ describe("scenario input errors", () => {
   });
 
   it("refuses a scenario over a caller-chosen event limit, and accepts it under a larger one", () => {
-    // 100 rps × 10 s = 1000 requests; no calls; 10 events each ⇒ 10 000 events.
-    expect(errorsOf(BASE, { maxEvents: 9_999 })[0]?.message).toMatch(/about 10000 events/);
-    expect(loadScenario(FILE, memoryReader({ [FILE]: BASE }), { maxEvents: 10_000 }).ok).toBe(true);
+    // 100 rps × 10 s = 1000 requests; no calls; 10 events each ⇒ 10 000 events; plus two pods
+    // (client and server, no probes) at 20 events each ⇒ 10 040.
+    expect(errorsOf(BASE, { maxEvents: 10_039 })[0]?.message).toMatch(/about 10040 events/);
+    expect(loadScenario(FILE, memoryReader({ [FILE]: BASE }), { maxEvents: 10_040 }).ok).toBe(true);
   });
 });

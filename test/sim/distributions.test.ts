@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDistribution } from "../../src/sim/distribution-spec.js";
-import { type DistributionSpec, makeDistribution, normalCdf, sampleUs, Z_99 } from "../../src/sim/distributions.js";
+import { clampDelayUs, type DistributionSpec, lognormalFromMedianP99, MAX_DELAY_US, makeDistribution, normalCdf, sampleUs, Z_99 } from "../../src/sim/distributions.js";
 import { forkRng } from "../../src/sim/rng.js";
 
 const N = 100_000;
@@ -115,6 +115,28 @@ describe("distribution specs as scenarios write them", () => {
     if (!r.ok) {
       expect(r.path).toEqual(path);
       expect(r.error).toMatch(message);
+    }
+  });
+});
+
+describe("delays the kernel can hold", () => {
+  it.each([
+    [1.4, 1],
+    [-3, 0],
+    [Number.NaN, 0],
+    [2 ** 50 + 1, 2 ** 50],
+    [1e308 * 10, 2 ** 50],
+  ])("%d µs becomes %d µs", (us, expected) => {
+    expect(clampDelayUs(us)).toBe(expected);
+  });
+
+  it("a lognormal with an extreme spread never yields an instant integer time cannot hold", () => {
+    // median 1 µs, p99 100 h ⇒ σ = ln(3.6e11)/2.326 ≈ 11.4: draws reach e^(11.4·z), beyond 2^53 for z > 3.2.
+    const d = makeDistribution({ dist: "lognormal", ...lognormalFromMedianP99(1, 360_000_000_000) });
+    const rng = forkRng(1, "extreme");
+    for (let i = 0; i < 20_000; i++) {
+      const us = sampleUs(d, rng);
+      expect(Number.isSafeInteger(us) && us >= 0 && us <= MAX_DELAY_US).toBe(true);
     }
   });
 });
