@@ -109,6 +109,18 @@ describe("meshsim sweep", () => {
   });
 
   it.each([
+    ["truncated JSON, at the line and column where it breaks", '{\n  "kind": "meshsim-sweep-shard",\n  "grid": {', /bad\.json:3:12: not JSON/] /* the input ends after column 11 of line 3 */,
+    ["a shard with results that are not a list", '{"kind": "meshsim-sweep-shard", "grid": {"axes": [], "seeds": []}, "shard": {"index": 0, "count": 1}, "results": 3}', /bad\.json: results: merge: results must be a list/],
+    ["another JSON file", '{"kind": "meshsim-sweep"}', /bad\.json: kind: merge: not a sweep shard file/],
+  ])("refuses %s with exit 2 and the place, never a stack", (_what, text, message) => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, text);
+    const errors: string[] = [];
+    expect(mergeCommand([file], {}, () => {}, (s) => errors.push(s))).toBe(2);
+    expect(errors.join("\n")).toMatch(message);
+  });
+
+  it.each([
     ["a malformed --vary", { vary: ["rate"] }, /name=/],
     ["a shard index out of range", { shard: "2/2" }, /0 ≤ i < n/],
     ["a param the scenario does not declare", { vary: ["nope=1"], workers: 1 }, /nope/],

@@ -2,7 +2,7 @@
 // shared by the library and the CLI; `textReader` serves one scenario from memory and the rest
 // from disk.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import type { SourceReader } from "../k8s/load.js";
@@ -10,16 +10,26 @@ import type { SourceReader } from "../k8s/load.js";
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /** Reads and globs on the real file system; patterns without glob characters name one file. */
+/** Larger files are refused: no manifest or scenario is this big, and reading one must stay cheap. */
+export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
+
 export const diskReader: SourceReader = {
   read(path: string): string {
+    // Only regular files: a device or a FIFO could block or never end.
+    const info = statSync(path);
+    if (!info.isFile()) throw new Error("not a regular file");
+    if (info.size > MAX_INPUT_BYTES) throw new Error(`larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`);
     return readFileSync(path, "utf8");
+  },
+  realPath(path: string): string {
+    return realpathSync(path);
   },
   glob(pattern: string, baseDir: string): string[] {
     if (!GLOB_CHARS.test(pattern)) {
       const p = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
       try {
-        readFileSync(p);
-        return [p];
+        // stat, not read: opening a FIFO to test it would block.
+        return statSync(p).isFile() ? [p] : [];
       } catch {
         return [];
       }
@@ -51,6 +61,7 @@ export const diskReader: SourceReader = {
 export function textReader(path: string, text: string): SourceReader {
   return {
     read: (p) => (p === path ? text : diskReader.read(p)),
+    realPath: (p) => (p === path ? p : diskReader.realPath?.(p) ?? p),
     glob: (pattern, baseDir) => diskReader.glob(pattern, baseDir),
     filesInDirectory: (p, baseDir) => diskReader.filesInDirectory(p, baseDir),
   };

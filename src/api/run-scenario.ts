@@ -16,6 +16,11 @@ export interface RunScenarioOptions {
   seed?: string;
   /** Values for the scenario's declared `params:`, as `--set name=value` gives them; absent ⇒ none. */
   set?: Record<string, string>;
+  /**
+   * Absolute directory the scenario's manifests may come from, links resolved. Absent ⇒ the
+   * scenario's own directory tree (`runScenarioText`: its `baseDir`).
+   */
+  manifestsRoot?: string;
 }
 
 /**
@@ -59,6 +64,7 @@ function runWith(path: string, shown: string, reader: SourceReader, options: Run
   const loaded = loadScenario(path, reader, {
     set: options.set ?? {},
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.manifestsRoot === undefined ? {} : { manifestsRoot: options.manifestsRoot }),
     displayAs: shown,
   });
   if (!loaded.ok) return { ok: false, errors: loaded.errors };

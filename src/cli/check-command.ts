@@ -14,7 +14,7 @@ import { type NotSimulatedHit, findNotSimulated, formatNotSimulated, summarizeNo
 import type { K8sObject } from "../k8s/object.js";
 import { scenarioDiagnostics, scenarioNotSimulatedHits } from "../scenario/findings.js";
 import { loadScenario } from "../scenario/load.js";
-import { fileReader } from "./files.js";
+import { fileReader, manifestsRoot } from "./files.js";
 import { EXIT, inputErrorsJson } from "./run-command.js";
 
 function isScenario(text: string): boolean {
@@ -28,6 +28,8 @@ export interface CheckCommandOptions {
   notes?: boolean;
   /** Every diagnostic and not-simulated object in full, instead of one line per code. */
   verbose?: boolean;
+  /** `--manifests-root`: where a scenario's manifests may come from. Absent ⇒ the scenario's own directory tree. */
+  manifestsRoot?: string;
 }
 
 export function checkCommand(paths: readonly string[], opts: CheckCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
@@ -60,7 +62,7 @@ export function checkCommand(paths: readonly string[], opts: CheckCommandOptions
       manifestPaths.push(p);
       continue;
     }
-    const loaded = loadScenario(resolve(p), fileReader, { displayAs: p });
+    const loaded = loadScenario(resolve(p), fileReader, { displayAs: p, ...manifestsRoot(opts.manifestsRoot) });
     if (!loaded.ok) return refuse(loaded.errors);
     warn(loaded.warnings);
     // What `meshsim run` reports for the scenario, with the notes `check` gives besides.

@@ -6,7 +6,7 @@ import { formatInputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { checkCommand } from "./check-command.js";
 import { runMmcDemo } from "./demo.js";
-import { fileReader } from "./files.js";
+import { fileReader, manifestsRoot } from "./files.js";
 import { EXIT, parseSets, runCommand } from "./run-command.js";
 import { registerMerge, registerSweep } from "./sweep-command.js";
 import { versionLine } from "./version.js";
@@ -53,7 +53,9 @@ program
   .option("--junit <file>", "write a JUnit XML report: one testcase per expectation")
   .option("--verbose", "list every diagnostic and not-simulated object in full, not one line per code")
   .option("--strict", "exit 1 when meshsim check finds any error or warning in the scenario (notes never count)")
-  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string; verbose?: boolean; strict?: boolean }) => {
+  .option("--force", "with --out: write into a directory that holds other files")
+  .option("--manifests-root <dir>", "let the scenario's manifests come from anywhere below DIR (default: only below the scenario's own directory)")
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string; verbose?: boolean; strict?: boolean; manifestsRoot?: string; force?: boolean }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
   });
 
@@ -64,7 +66,8 @@ program
   .option("--json", "print {diagnostics: [...]}; input errors as {ok: false, errors: [...]}")
   .option("--notes", "also explain how every retry annotation behaves (limit counts retries; no budget)")
   .option("--verbose", "list every diagnostic and not-simulated object in full, not one line per code")
-  .action((files: string[], opts: { json?: boolean; notes?: boolean; verbose?: boolean }) => {
+  .option("--manifests-root <dir>", "let the scenario's manifests come from anywhere below DIR (default: only below the scenario's own directory)")
+  .action((files: string[], opts: { json?: boolean; notes?: boolean; verbose?: boolean; manifestsRoot?: string }) => {
     process.exitCode = checkCommand(files, opts, stdout, stderr);
   });
 
@@ -73,14 +76,15 @@ program
   .description("print the normalised scenario with every default filled in")
   .argument("<file>", "scenario file")
   .option("--set <name=value>", "override a scenario param (repeatable)", collect)
-  .action((file: string, opts: { set?: string[] }) => {
+  .option("--manifests-root <dir>", "let the scenario's manifests come from anywhere below DIR (default: only below the scenario's own directory)")
+  .action((file: string, opts: { set?: string[]; manifestsRoot?: string }) => {
     const set = parseSets(opts.set);
     if (typeof set === "string") {
       stderr(set);
       process.exitCode = EXIT.badInput;
       return;
     }
-    const loaded = loadScenario(resolve(file), fileReader, { set, displayAs: file });
+    const loaded = loadScenario(resolve(file), fileReader, { set, displayAs: file, ...manifestsRoot(opts.manifestsRoot) });
     if (!loaded.ok) {
       for (const e of loaded.errors) stderr(formatInputError(e));
       process.exitCode = EXIT.badInput;

@@ -3,8 +3,8 @@
 // failed, or under --strict any error or warning check finds), 2 (bad input) or 3 (an invariant
 // broke: a bug).
 
-import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { accessSync, constants, createWriteStream, existsSync, readdirSync, statSync, writeFileSync, type WriteStream } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { junitXml, type JunitSuite } from "../api/junit.js";
 import { countDiagnostics } from "../k8s/diagnostic-groups.js";
@@ -15,7 +15,7 @@ import { formatFindings } from "../report/findings.js";
 import { formatSummary, jsonSummary } from "../report/summary.js";
 import { findingsJson, scenarioFindings } from "../scenario/findings.js";
 import { formatShort, Trace } from "../sim/trace.js";
-import { fileReader } from "./files.js";
+import { fileReader, manifestsRoot } from "./files.js";
 import { progressReporter } from "./progress.js";
 import { type ReportInputs, writeReport } from "./report-writer.js";
 
@@ -40,6 +40,10 @@ export interface RunOptions {
   verbose?: boolean;
   /** Exit 1 when `meshsim check` finds any error or warning in the scenario, even if every expectation holds. */
   strict?: boolean;
+  /** `--manifests-root`: where the scenario's manifests may come from. Absent ⇒ the scenario's own directory tree. */
+  manifestsRoot?: string;
+  /** `--force`: write the report into a directory that holds other files. Default false. */
+  force?: boolean;
 }
 
 export const EXIT = { ok: 0, expectationFailed: 1, badInput: 2, invariant: 3 } as const;
@@ -71,6 +75,12 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
     if (opts.json === true) out(inputErrorsJson([commandLineError(set)]));
     return EXIT.badInput;
   }
+  const unusable = outputProblems(opts);
+  if (unusable.length > 0) {
+    for (const e of unusable) err(formatInputError(e));
+    if (opts.json === true) out(inputErrorsJson(unusable));
+    return EXIT.badInput;
+  }
   let worst: number = EXIT.ok;
   const suites: JunitSuite[] = [];
   for (const arg of files) {
@@ -94,8 +104,55 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
   return worst;
 }
 
+/**
+ * Output paths that cannot be used, found before anything is simulated: a --trace or --junit file
+ * that cannot be written, and an --out directory holding something other than a meshsim report
+ * (which the report would overwrite) unless --force.
+ */
+function outputProblems(opts: RunOptions): InputError[] {
+  const problems: InputError[] = [];
+  for (const [flag, file] of [["--trace", opts.trace], ["--junit", opts.junit]] as const) {
+    if (file === undefined) continue;
+    const why = unwritable(file);
+    if (why !== undefined) problems.push(commandLineError(`${flag} ${file}: cannot be written (${why}); nothing was simulated`));
+  }
+  if (opts.out !== undefined && opts.force !== true) {
+    const foreign = foreignEntries(opts.out);
+    if (foreign.length > 0) {
+      problems.push(commandLineError(`--out ${opts.out}: the directory holds ${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", ..." : ""}, which is not a meshsim report; choose an empty or new directory, or add --force to write into it anyway`));
+    }
+  }
+  return problems;
+}
+
+function unwritable(file: string): string | undefined {
+  try {
+    if (existsSync(file)) {
+      if (!statSync(file).isFile()) return "not a regular file";
+      accessSync(file, constants.W_OK);
+    } else {
+      accessSync(dirname(resolve(file)), constants.W_OK);
+    }
+    return undefined;
+  } catch (e) {
+    return e instanceof Error && "code" in e ? String((e as NodeJS.ErrnoException).code) : "not writable";
+  }
+}
+
+/** What a report writes: anything else in the directory is the user's. */
+const REPORT_ENTRY = /^(report\.html|report\.md|result\.json|summary\.txt|timing\.json|charts|[a-z0-9-]+\.csv)$/;
+
+function foreignEntries(dir: string): string[] {
+  try {
+    if (!statSync(dir).isDirectory()) return [dir];
+    return readdirSync(dir).filter((name) => !REPORT_ENTRY.test(name)).sort();
+  } catch {
+    return [];
+  }
+}
+
 function runOne(path: string, shown: string, set: Record<string, string>, opts: RunOptions, out: (s: string) => void, err: (s: string) => void, report: (s: JunitSuite) => void): number {
-  const loaded = loadScenario(path, fileReader, { set, ...(opts.seed === undefined ? {} : { seed: opts.seed }), displayAs: shown });
+  const loaded = loadScenario(path, fileReader, { set, ...(opts.seed === undefined ? {} : { seed: opts.seed }), displayAs: shown, ...manifestsRoot(opts.manifestsRoot) });
   if (!loaded.ok) {
     report({ file: shown, outcome: { ok: false, errors: loaded.errors } });
     for (const e of loaded.errors) err(formatInputError(e));

@@ -203,17 +203,49 @@ export function mergeCommand(files: readonly string[], opts: { out?: string; jso
   const bad = refusal(opts, out, err);
   const shards: ShardDoc[] = [];
   for (const f of files) {
-    try {
-      shards.push(JSON.parse(readFileSync(f, "utf8")) as ShardDoc);
-    } catch (e) {
-      return bad(`merge: cannot read ${f}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const shard = readShard(f);
+    if ("message" in shard) return bad([shard]);
+    shards.push(shard);
   }
   const merged = mergeShards(shards);
   if (!merged.ok) return bad(merged.error);
   out(opts.json === true ? JSON.stringify(merged.value, null, 2) : sweepTable(merged.value));
   if (opts.out !== undefined) writeSweep(opts.out, merged.value);
   return EXIT.ok;
+}
+
+/**
+ * A shard file as `sweep --shard` wrote it, or the input error that says where it is not: the
+ * line and column of a JSON syntax error, or the field that does not have a shard's shape.
+ */
+function readShard(file: string): ShardDoc | InputError {
+  const at = (line: number, col: number, path: string, message: string): InputError => ({ file, line, col, path, message });
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    return at(0, 0, "", `cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const offset = Number(/position (\d+)/.exec(e instanceof Error ? e.message : "")?.[1] ?? 0);
+    const before = text.slice(0, offset);
+    const line = before.split("\n").length;
+    return at(line, offset - before.lastIndexOf("\n"), "", `not JSON: ${e instanceof Error ? e.message.replace(/ in JSON at position \d+.*$/, "") : String(e)}`);
+  }
+  const rec = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const shapeProblem = (): [string, string] | undefined => {
+    if (!rec(doc) || doc["kind"] !== "meshsim-sweep-shard") return ["kind", "not a sweep shard file (kind is not meshsim-sweep-shard)"];
+    if (!rec(doc["grid"]) || !Array.isArray(doc["grid"]["axes"]) || !Array.isArray(doc["grid"]["seeds"])) return ["grid", "grid must hold axes and seeds"];
+    if (!rec(doc["shard"]) || !Number.isInteger(doc["shard"]["index"]) || !Number.isInteger(doc["shard"]["count"])) return ["shard", "shard must hold integer index and count"];
+    if (!Array.isArray(doc["results"])) return ["results", "results must be a list"];
+    const i = doc["results"].findIndex((r) => !rec(r) || !Number.isInteger(r["index"]));
+    return i < 0 ? undefined : [`results[${i}].index`, "every result needs an integer index"];
+  };
+  const problem = shapeProblem();
+  return problem === undefined ? (doc as ShardDoc) : at(0, 0, problem[0], `merge: ${problem[1]}`);
 }
 
 function writeSweep(dir: string, doc: SweepDoc): void {

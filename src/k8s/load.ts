@@ -280,6 +280,17 @@ export interface SourceReader {
    * Undefined when `path` names no directory.
    */
   filesInDirectory(path: string, baseDir: string): string[] | undefined;
+  /** The absolute path with every symbolic link resolved; absent ⇒ paths are already real. */
+  realPath?(path: string): string;
+}
+
+/** How far manifest patterns may reach. */
+export interface ManifestScope {
+  /**
+   * Every file loaded must lie inside this absolute directory once symbolic links are resolved
+   * (a scenario from a pull request must not read the CI machine's files). Absent ⇒ anywhere.
+   */
+  root?: string;
 }
 
 /** Where a pattern was written, for errors about the pattern itself (file:line:col and field path). */
@@ -294,9 +305,10 @@ const GLOB_CHARS = /[*?[\]{}]/;
  * several patterns is loaded once, at its first match. A pattern matching no file is an error with
  * a suggestion when a near spelling matches.
  */
-export function loadManifests(patterns: readonly string[], baseDir: string, reader: SourceReader, origin?: PatternOrigin): LoadedManifests {
+export function loadManifests(patterns: readonly string[], baseDir: string, reader: SourceReader, origin?: PatternOrigin, scope: ManifestScope = {}): LoadedManifests {
   const out: LoadedManifests = { objects: [], errors: [], warnings: [] };
   const loaded = new Set<string>();
+  const root = scope.root === undefined ? undefined : realPathOf(reader, scope.root);
   patterns.forEach((pattern, index) => {
     const where = origin?.(index) ?? { file: "", line: 0, col: 0, path: "" };
     const files = filesOf(pattern, baseDir, reader, where, out.errors);
@@ -304,6 +316,14 @@ export function loadManifests(patterns: readonly string[], baseDir: string, read
       if (loaded.has(file)) continue;
       loaded.add(file);
       const shown = displayName(file, baseDir);
+      if (root !== undefined && !isInside(realPathOf(reader, file), root)) {
+        out.errors.push({
+          ...where,
+          message: `"${shown}" lies outside ${root} once links are resolved: a scenario reads manifests only inside its own directory tree`,
+          expected: "a path below the scenario's directory, or --manifests-root DIR to allow another tree",
+        });
+        continue;
+      }
       const refused = rendererInputError(shown);
       if (refused !== undefined) {
         out.errors.push(refused);
@@ -355,6 +375,30 @@ function filesOf(pattern: string, baseDir: string, reader: SourceReader, where: 
     errors.push({ ...where, message: `cannot list manifests "${pattern}": ${e instanceof Error ? e.message : String(e)}` });
     return [];
   }
+}
+
+function realPathOf(reader: SourceReader, path: string): string {
+  try {
+    return withoutDotSegments(reader.realPath?.(path) ?? path);
+  } catch {
+    return withoutDotSegments(path);
+  }
+}
+
+/** `/a/b/../c/./d` ⇒ `/a/c/d`, so a `..` cannot pass for a path below a directory. */
+function withoutDotSegments(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split("/")) {
+    if (seg === "..") out.length > 1 ? out.pop() : undefined;
+    else if (seg !== "." && (seg !== "" || out.length === 0)) out.push(seg);
+  }
+  return out.join("/") || "/";
+}
+
+/** `path` is `dir` or lies below it (both absolute and normalised). */
+function isInside(path: string, dir: string): boolean {
+  const base = dir.endsWith("/") ? dir : `${dir}/`;
+  return path === dir || path.startsWith(base);
 }
 
 function compareText(a: string, b: string): number {

@@ -7,7 +7,7 @@
 import { isScalar } from "yaml";
 import { formatPath, type InputError } from "../k8s/input-error.js";
 import { applyManifestSet, type ApplyOptions } from "../k8s/apply.js";
-import { CLUSTER_SCOPED_KINDS, loadManifests, type SourceReader } from "../k8s/load.js";
+import { CLUSTER_SCOPED_KINDS, loadManifests, type ManifestScope, type SourceReader } from "../k8s/load.js";
 import { metadataStringMaps, specStringMapProblems, type StringMapProblem } from "../k8s/string-maps.js";
 import { describeObject, type K8sObject } from "../k8s/object.js";
 import type { ParsedScenario } from "./schema.js";
@@ -26,6 +26,7 @@ export function loadClusterObjects(
   src: YamlSource,
   reader: SourceReader,
   baseDir: string,
+  scope: ManifestScope = {},
 ): { objects: K8sObject[][]; errors: InputError[]; warnings: InputError[] } {
   const errors: InputError[] = [];
   const warnings: InputError[] = [];
@@ -35,7 +36,7 @@ export function loadClusterObjects(
         const path = set.path(k);
         return { ...positionAt(src, path), path: formatPath(path) };
       };
-      const files = loadManifests(set.patterns, baseDir, reader, origin);
+      const files = loadManifests(set.patterns, baseDir, reader, origin, scope);
       errors.push(...files.errors);
       errors.push(...files.objects.flatMap(specMapErrors));
       warnings.push(...files.warnings);

@@ -25,6 +25,11 @@ export interface LoadOptions {
   seed?: string;
   /** The scenario's name in errors and positions. Default: its file name (manifests show relative to its directory). */
   displayAs?: string;
+  /**
+   * Directory the scenario's manifests must lie in (symbolic links resolved). Default: the
+   * scenario's own directory, so a scenario from an untrusted source reads nothing else.
+   */
+  manifestsRoot?: string;
   /** Refuse scenarios estimated above this many kernel events. Default `DEFAULT_MAX_EVENTS` (2e9). */
   maxEvents?: number;
 }
@@ -63,7 +68,7 @@ export function loadScenario(file: string, reader: SourceReader, opts: LoadOptio
   if (!parsed.success) return fail(issuesToErrors(parsed.error.issues, src));
   const scenario = parsed.data;
 
-  const loaded = loadClusterObjects(scenario, src, reader, directoryOf(file));
+  const loaded = loadClusterObjects(scenario, src, reader, directoryOf(file), { root: opts.manifestsRoot ?? directoryOf(file) });
   if (loaded.errors.length > 0) return fail(loaded.errors);
   const spec = normalizeScenario(scenario, loaded.objects, { seed: opts.seed });
   const crossErrors = crossCheck(spec, scenario, src);
