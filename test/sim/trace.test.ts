@@ -69,3 +69,26 @@ describe("the determinism self-check", () => {
     expect(report).toMatchObject({ identical: false, index: 3, second: undefined });
   });
 });
+
+describe("values folded into the digest", () => {
+  it("change the digest without a record, and differ by one microsecond", () => {
+    const base = new Trace();
+    const a = new Trace();
+    const b = new Trace();
+    a.absorbValues(1_000_000, 7, 200);
+    b.absorbValues(1_000_001, 7, 200);
+    expect(a.records).toBe(0);
+    expect(a.digest()).not.toBe(base.digest());
+    expect(a.digest()).not.toBe(b.digest());
+  });
+
+  it("tell apart instants that differ only above 2^32 µs, and values in another order", () => {
+    const a = new Trace();
+    const b = new Trace();
+    const c = new Trace();
+    a.absorbValues(5, 1, 2);
+    b.absorbValues(5 + 2 ** 32, 1, 2);
+    c.absorbValues(1, 5, 2);
+    expect(new Set([a.digest(), b.digest(), c.digest()]).size).toBe(3);
+  });
+});
