@@ -7,7 +7,7 @@
 
 import { lastDefinitions } from "./apply.js";
 import { type K8sObject, describeObject } from "./object.js";
-import { unexercisedFields } from "./unexercised-fields.js";
+import { type Exercised, unexercisedFields } from "./unexercised-fields.js";
 import { isWorkload, WORKLOAD_KINDS } from "./views.js";
 
 /** One object, or one field of it, whose effect in the cluster the result leaves out. */
@@ -51,6 +51,8 @@ export interface NotSimulated {
 export interface NotSimulatedOptions {
   /** The scenario cluster these objects belong to; prefixed to each object as `[name] `. */
   cluster?: string;
+  /** What the scenario's traffic exercises (header and query matches, gRPC statuses); absent ⇒ nothing. */
+  exercised?: Exercised;
 }
 
 /** Kinds whose objects the simulator builds its world from (workloads besides). */
@@ -149,7 +151,7 @@ export function findNotSimulated(objects: readonly K8sObject[], opts: NotSimulat
     if (INERT_KINDS.has(obj.kind) || derived) hits.push({ kind: obj.kind, object, consequence: "", inert: true });
     else hits.push({ kind: obj.kind, object, consequence: CONSEQUENCES[obj.kind] ?? UNKNOWN_KIND });
   }
-  for (const hit of unexercisedFields(current)) hits.push({ ...hit, object: `${prefix}${hit.object}` });
+  for (const hit of unexercisedFields(current, opts.exercised)) hits.push({ ...hit, object: `${prefix}${hit.object}` });
   return hits;
 }
 

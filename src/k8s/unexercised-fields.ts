@@ -1,9 +1,9 @@
 // Fields of simulated objects that the parsers accept but the simulated traffic never exercises:
-// header and query-parameter matches (simulated requests carry neither), route filters (none is
-// applied), gRPC retry conditions (no simulated app answers with a grpc-status), opaque ports,
-// Service traffic policies that depend on nodes and zones (pods have none here), and proxy
-// configuration annotations. Each is what the simulator reads today, not what it could read:
-// src/mesh asks routes only for method and path, and classifies every response as HTTP.
+// header and query-parameter matches when no simulated request carries headers or a query string,
+// gRPC retry conditions when no simulated app answers with a grpc-status, route filters (none is
+// applied), opaque ports, Service traffic policies that depend on nodes and zones (pods have none
+// here), and proxy configuration annotations. What a scenario's traffic exercises comes in as
+// `Exercised`; manifests checked on their own exercise nothing.
 
 import type { NotSimulatedHit } from "./not-simulated.js";
 import { type K8sObject, describeObject } from "./object.js";
@@ -20,9 +20,9 @@ const hasEntries = (v: unknown): boolean => list(v).length > 0 || Object.keys(re
 
 const ROUTE_GROUPS: ReadonlySet<string> = new Set(["gateway.networking.k8s.io", "policy.linkerd.io"]);
 
-const HEADERS = "simulated requests carry no headers, so these matches never match here: traffic that carries the header in the cluster takes another rule here, or gets 404 when no rule matches";
-const QUERY = "simulated requests carry no query parameters, so these matches never match here: traffic that carries the parameter in the cluster takes another rule here, or gets 404 when no rule matches";
-const HEADER_FILTER = "headers are not simulated: the headers this filter adds, sets or removes change nothing here, and no simulated app reads them";
+const HEADERS = "no simulated request carries headers (give traffic `requests[].headers`, or a call `headers` or `forwardHeaders`), so these matches never match here: traffic that carries the header in the cluster takes another rule here, or gets 404 when no rule matches";
+const QUERY = "no simulated request carries a query string (give traffic a `path` with `?...` or `requests[].query`), so these matches never match here: traffic that carries the parameter in the cluster takes another rule here, or gets 404 when no rule matches";
+const HEADER_FILTER = "header filters are not applied: the headers this filter adds, sets or removes change nothing here, and no simulated app reads them";
 const REDIRECT = "redirects are not simulated: Linkerd answers these requests itself with the redirect (302 unless statusCode says otherwise) and sends nothing to a backend; here they reach the backends";
 const FILTER_CONSEQUENCES: Readonly<Record<string, string>> = { RequestHeaderModifier: HEADER_FILTER, ResponseHeaderModifier: HEADER_FILTER, RequestRedirect: REDIRECT };
 const PARENT_CONSEQUENCES: Readonly<Record<string, string>> = {
@@ -30,7 +30,20 @@ const PARENT_CONSEQUENCES: Readonly<Record<string, string>> = {
   Gateway: "ingress gateways are not simulated: this Gateway routes nothing here, so traffic enters only where the scenario's traffic entries send it",
 };
 
-const GRPC_RETRY = "no simulated app answers with a grpc-status, so these gRPC retry conditions never fire here: requests failing with these codes are retried in the cluster and not here";
+const GRPC_RETRY = "no simulated app answers with a gRPC error status (give a behaviour `errors: {grpcStatus: ...}`), so these gRPC retry conditions never fire here: requests failing with these codes are retried in the cluster and not here";
+
+/** What a scenario's simulated traffic exercises; each false leaves the matching fields reported. */
+export interface Exercised {
+  /** Some simulated request carries headers. */
+  headers: boolean;
+  /** Some simulated request carries a query string. */
+  query: boolean;
+  /** Some simulated app answers with a gRPC status. */
+  grpcStatus: boolean;
+}
+
+/** Manifests checked on their own: no traffic, so nothing is exercised. */
+export const NOTHING_EXERCISED: Exercised = { headers: false, query: false, grpcStatus: false };
 const OPAQUE = "opaque ports are not simulated: Linkerd proxies these ports as plain TCP (no HTTP routing, per-request balancing, retries or timeouts), while meshsim simulates every request as HTTP";
 const SKIP_PORTS = "traffic on these ports bypasses the proxy in the cluster (no mTLS, routing, retries or timeouts); here it still passes through the proxies";
 const PROXY_RESOURCES = "proxy resources are not simulated: proxy latency comes from the scenario's mesh.proxyLatency, not from CPU or memory limits (a throttled or OOM-killed proxy adds latency or failures in the cluster)";
@@ -65,7 +78,7 @@ function annotationHits(object: string, annotations: Rec, keep: (key: string) =>
     });
 }
 
-function routeHits(obj: K8sObject, object: string): FieldHit[] {
+function routeHits(obj: K8sObject, object: string, exercised: Exercised): FieldHit[] {
   const group = obj.apiVersion.includes("/") ? obj.apiVersion.slice(0, obj.apiVersion.indexOf("/")) : "";
   if (!ROUTE_GROUPS.has(group)) return [];
   const spec = rec(obj.raw["spec"]);
@@ -77,8 +90,8 @@ function routeHits(obj: K8sObject, object: string): FieldHit[] {
   }
   for (const rule of list(spec["rules"])) {
     for (const m of list(rec(rule)["matches"])) {
-      if (list(rec(m)["headers"]).length > 0) fields.set(`${obj.kind} matches[].headers`, HEADERS);
-      if (list(rec(m)["queryParams"]).length > 0) fields.set(`${obj.kind} matches[].queryParams`, QUERY);
+      if (!exercised.headers && list(rec(m)["headers"]).length > 0) fields.set(`${obj.kind} matches[].headers`, HEADERS);
+      if (!exercised.query && list(rec(m)["queryParams"]).length > 0) fields.set(`${obj.kind} matches[].queryParams`, QUERY);
     }
     const filters = [...list(rec(rule)["filters"]), ...list(rec(rule)["backendRefs"]).flatMap((b) => list(rec(b)["filters"]))];
     for (const f of filters) {
@@ -113,15 +126,15 @@ function serviceHits(obj: K8sObject, object: string): FieldHit[] {
 }
 
 /** Each field of these (already applied) objects that the simulated traffic does not exercise. */
-export function unexercisedFields(objects: readonly K8sObject[]): FieldHit[] {
+export function unexercisedFields(objects: readonly K8sObject[], exercised: Exercised = NOTHING_EXERCISED): FieldHit[] {
   const out: FieldHit[] = [];
   for (const obj of objects) {
     const object = describeObject(obj);
     const annotations = rec(rec(obj.raw["metadata"])["annotations"]);
-    if ((obj.kind === "Service" || obj.kind === "HTTPRoute" || obj.kind === "GRPCRoute") && annotations["retry.linkerd.io/grpc"] !== undefined) {
+    if (!exercised.grpcStatus && (obj.kind === "Service" || obj.kind === "HTTPRoute" || obj.kind === "GRPCRoute") && annotations["retry.linkerd.io/grpc"] !== undefined) {
       out.push({ field: "annotation retry.linkerd.io/grpc", object, consequence: GRPC_RETRY });
     }
-    if (obj.kind === "HTTPRoute" || obj.kind === "GRPCRoute") out.push(...routeHits(obj, object));
+    if (obj.kind === "HTTPRoute" || obj.kind === "GRPCRoute") out.push(...routeHits(obj, object, exercised));
     else if (obj.kind === "Service") out.push(...serviceHits(obj, object));
     else if (obj.kind === "ServiceProfile" && hasEntries(rec(obj.raw["spec"])["opaquePorts"])) {
       out.push({ field: "ServiceProfile spec.opaquePorts", object, consequence: OPAQUE });

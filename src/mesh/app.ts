@@ -6,7 +6,7 @@
 import { clampDelayUs, type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import type { Rng } from "../sim/rng.js";
 import type { BehaviorRoute, BehaviorSpec, CallSpec, ErrorSpec } from "./spec.js";
-import type { HttpRequest, HttpResponse, Respond } from "./http.js";
+import { callFailed, type HttpRequest, type HttpResponse, isGrpcRequest, type Respond } from "./http.js";
 
 /** What the app needs from the world around it. */
 export interface AppHost {
@@ -126,7 +126,7 @@ export class App {
       let ok = true;
       for (const c of calls) {
         this.host.call(c, work.request, (res) => {
-          if (res.status >= 500 && c.required) ok = false;
+          if (callFailed(res) && c.required) ok = false;
           left -= 1;
           if (left === 0 && !work.done) then(ok);
         });
@@ -138,7 +138,7 @@ export class App {
       if (c === undefined) return then(true);
       this.host.call(c, work.request, (res) => {
         if (work.done) return;
-        if (res.status >= 500 && c.required) then(false);
+        if (callFailed(res) && c.required) then(false);
         else next(i + 1);
       });
     };
@@ -152,18 +152,22 @@ export class App {
     this.busySlots -= 1;
     this.host.busy(-1);
     const response = this.responseFor(work, route, callsOk);
-    if (response.status < 400 && route?.spec.sideEffect === true) this.host.sideEffect(route.name, work.request);
+    const succeeded = response.status < 400 && (response.grpcStatus ?? 0) === 0;
+    if (succeeded && route?.spec.sideEffect === true) this.host.sideEffect(route.name, work.request);
     work.respond(response);
     this.startQueued();
   }
 
   private responseFor(work: Work, route: CompiledRoute | undefined, callsOk: boolean): HttpResponse {
     if (work.probe) return { status: 200, from: "app" };
-    if (!callsOk) return { status: 502, from: "app-downstream-failed" };
+    // A gRPC server answers OK in the trailers behind its message, and a failed downstream call
+    // with UNKNOWN, as a handler returning a plain error does (grpc-go, tonic).
+    const grpc = isGrpcRequest(work.request);
+    if (!callsOk) return grpc ? { status: 200, grpcStatus: 2, grpcStatusIn: "headers", from: "app-downstream-failed" } : { status: 502, from: "app-downstream-failed" };
     const errors: ErrorSpec = route?.spec.errors ?? this.behavior.errors;
     const rate = this.degradation.errorRate ?? errors.rate;
-    if (rate > 0 && this.rng.next() < rate) return { status: errors.status, from: "app-error" };
-    return { status: 200, from: "app" };
+    if (rate > 0 && this.rng.next() < rate) return errorResponse(errors);
+    return grpc ? { status: 200, grpcStatus: 0, grpcStatusIn: "trailers", from: "app" } : { status: 200, from: "app" };
   }
 
   private startQueued(): void {
@@ -205,6 +209,13 @@ export class App {
     }
     return undefined;
   }
+}
+
+/** An injected error: an HTTP status, with a grpc-status where the behaviour gives one (`none`: a gRPC answer without any). */
+function errorResponse(errors: ErrorSpec): HttpResponse {
+  const g = errors.grpcStatus;
+  if (g === undefined || g === "none") return { status: errors.status, from: "app-error" };
+  return { status: errors.status, grpcStatus: g, grpcStatusIn: errors.grpcStatusIn ?? "headers", from: "app-error" };
 }
 
 /** Behaviour route paths: exact, or a prefix when written with a trailing `*` (`/api/*`). */

@@ -1,7 +1,7 @@
 // One concrete backend (a Service) inside one client proxy: the endpoints the destination
-// controller last sent, each with its PeakEWMA load and (on the policy stack) its failure-accrual
-// breaker, the per-backend queue with fail-fast in front of them, and P2C to pick an endpoint.
-// Every decision is the policy library's; this file only keeps time and state.
+// controller last sent, each with its PeakEWMA load, its connection and (on the policy stack) its
+// failure-accrual breaker, the per-backend queue with fail-fast in front of them, and P2C to pick
+// an endpoint. Every decision is the policy library's; this file only keeps time and state.
 
 import { BackendQueue, type BackendQueueStep, OUTBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
 import type { FailureAccrualConfig } from "../policy/config.js";
@@ -12,25 +12,40 @@ import type { ProxyErrorKind } from "../policy/request-timeouts.js";
 import { Priority } from "../sim/priority.js";
 import type { Owner } from "../sim/event-queue.js";
 import type { Rng } from "../sim/rng.js";
+import type { Connection } from "./connection.js";
 import type { MeshContext } from "./context.js";
 import type { Pod } from "./pod.js";
 
-/** Reconnect backoff after a failed connect: the endpoint leaves the ready set for this long. */
-const RECONNECT_BACKOFF_MIN_US = 100_000;
-const RECONNECT_BACKOFF_MAX_US = 500_000;
+/** How a balancer gets at its endpoints' connections: its proxy's connection pool. */
+export interface EndpointConnections {
+  /**
+   * The connection to `pod`, opened on first use; `listener` hears when it becomes ready or stops
+   * being ready. Undefined when requests to `pod` need no connection of their own: an unmeshed pod
+   * is spoken to over HTTP/1, whose client is always ready and connects per request.
+   */
+  acquire(pod: Pod, listener: () => void): Connection | undefined;
+  /** The balancer no longer has `pod` as an endpoint. */
+  release(pod: Pod, listener: () => void, reason: string): void;
+}
 
 export class Endpoint {
   readonly ewma: PeakEwma;
-  reconnectUntilUs = 0;
   constructor(
     readonly pod: Pod,
-    private readonly ctx: MeshContext,
+    ctx: MeshContext,
     readonly accrual: FailureAccrual | undefined,
+    /** Undefined for an unmeshed pod (see `EndpointConnections.acquire`). */
+    readonly connection: Connection | undefined,
   ) {
     this.ewma = new PeakEwma(DEFAULT_PEAK_EWMA, ctx.sim.nowUs);
   }
+  /**
+   * In P2C's ready set: its connection is open (not connecting, not backing off) and its breaker,
+   * if any, lets requests through. Nothing but the connection and the breaker decides this, so a
+   * dead pod's endpoint, whose connects are always refused, never becomes ready again.
+   */
   get ready(): boolean {
-    return this.ctx.sim.nowUs >= this.reconnectUntilUs && (this.accrual === undefined || this.accrual.isReady());
+    return (this.connection === undefined || this.connection.ready) && (this.accrual === undefined || this.accrual.isReady());
   }
   load(nowUs: number): number {
     return this.ewma.load(nowUs);
@@ -58,12 +73,16 @@ export class Balancer {
   private readonly rng: Rng;
   private readonly accrualRng: Rng;
 
+  /** Told by an endpoint's connection when it becomes ready or stops being ready. */
+  private readonly connectionChanged = (): void => this.refresh();
+
   constructor(
     readonly label: string,
     private readonly ctx: MeshContext,
     private accrualConfig: FailureAccrualConfig | undefined,
     /** The proxy's pod: its timers die with it. */
     private readonly owner: Owner,
+    private readonly connections: EndpointConnections,
   ) {
     this.rng = ctx.rng(`balancer/${label}`);
     this.accrualRng = ctx.rng(`accrual/${label}`);
@@ -78,10 +97,23 @@ export class Balancer {
     return this.endpoints.length;
   }
 
-  /** The destination controller delivered a new endpoint set. Known endpoints keep their state. */
+  /** Requests waiting in the queue, including ones their client gave up on. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * The destination controller delivered a new endpoint set. Known endpoints keep their state and
+   * their connection; a new one starts connecting; one that left lets its connection go.
+   */
   setEndpoints(pods: readonly Pod[]): void {
     const known = new Map(this.endpoints.map((e) => [e.pod, e]));
-    this.endpoints = pods.map((p) => known.get(p) ?? this.newEndpoint(p));
+    this.endpoints = pods.map((p) => {
+      const e = known.get(p);
+      known.delete(p);
+      return e ?? this.newEndpoint(p, this.connections.acquire(p, this.connectionChanged));
+    });
+    for (const gone of known.values()) if (gone.connection !== undefined) this.connections.release(gone.pod, this.connectionChanged, "endpoint-removed");
     this.refresh();
   }
 
@@ -90,7 +122,14 @@ export class Balancer {
     // Configs are recomputed on every update; only a different setting resets the breakers.
     if (JSON.stringify(config) === JSON.stringify(this.accrualConfig)) return;
     this.accrualConfig = config;
-    this.endpoints = this.endpoints.map((e) => this.newEndpoint(e.pod));
+    this.endpoints = this.endpoints.map((e) => this.newEndpoint(e.pod, e.connection));
+    this.refresh();
+  }
+
+  /** The backend is gone (its proxy died, or it was dropped): its endpoints let their connections go. */
+  close(reason: string): void {
+    for (const e of this.endpoints) if (e.connection !== undefined) this.connections.release(e.pod, this.connectionChanged, reason);
+    this.endpoints = [];
     this.refresh();
   }
 
@@ -98,15 +137,14 @@ export class Balancer {
     this.apply(this.queue.enqueue(this.ctx.sim.nowUs), request);
   }
 
-  /** The endpoint answered (or failed) a request sent at `sentAtUs`. */
-  complete(endpoint: Endpoint, sentAtUs: number, failure: boolean, connectFailed: boolean): void {
+  /**
+   * The endpoint answered (or failed) a request sent at `sentAtUs`. `_connectFailed` is not used:
+   * connect failures are the connection's business (it backs off and stays not ready), and an
+   * HTTP/1 endpoint's per-request connect error needs no backoff (its client is always ready).
+   */
+  complete(endpoint: Endpoint, sentAtUs: number, failure: boolean, _connectFailed: boolean): void {
     const now = this.ctx.sim.nowUs;
     endpoint.ewma.complete(sentAtUs, now);
-    if (connectFailed) {
-      const span = RECONNECT_BACKOFF_MAX_US - RECONNECT_BACKOFF_MIN_US;
-      endpoint.reconnectUntilUs = now + RECONNECT_BACKOFF_MIN_US + Math.floor(this.rng.next() * span);
-      this.ctx.sim.scheduleAt(endpoint.reconnectUntilUs, () => this.refresh(), undefined, Priority.Timeout, this.owner);
-    }
     if (endpoint.accrual !== undefined) {
       const step = endpoint.accrual.onResponse(failure, now);
       this.onAccrualStep(endpoint, step.actions, step.reason);
@@ -114,8 +152,8 @@ export class Balancer {
     this.refresh();
   }
 
-  private newEndpoint(pod: Pod): Endpoint {
-    return new Endpoint(pod, this.ctx, this.accrualConfig === undefined ? undefined : new FailureAccrual(this.accrualConfig, this.accrualRng));
+  private newEndpoint(pod: Pod, connection: Connection | undefined): Endpoint {
+    return new Endpoint(pod, this.ctx, this.accrualConfig === undefined ? undefined : new FailureAccrual(this.accrualConfig, this.accrualRng), connection);
   }
 
   private onAccrualStep(endpoint: Endpoint, actions: ReadonlyArray<{ kind: string; atUs?: number }>, reason: string): void {

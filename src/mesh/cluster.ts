@@ -1,7 +1,8 @@
 // One Kubernetes cluster: its objects, namespaces, Services, Deployments and their pods, the
-// Endpoints controller (ready pods behind each Service) and the cluster's Linkerd control plane,
-// which hands destination configs and endpoint sets to proxies after a propagation delay — and,
-// while it is down, hands them nothing (proxies keep what they last got).
+// Endpoints controller (ready pods behind each Service, written after its sync delay), the SMI
+// adaptor, and the cluster's Linkerd control plane, which hands destination configs and endpoint
+// sets to proxies after a propagation delay — and, while it is down, hands them nothing (proxies
+// keep what they last got).
 
 import type { K8sObject } from "../k8s/object.js";
 import { lastDefinitions } from "../k8s/apply.js";
@@ -9,14 +10,13 @@ import { deploymentView, meshedDecision, namespaceView, serviceView, isWorkload,
 import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
-import type { Balancer } from "./balancer.js";
 import type { MeshContext } from "./context.js";
 import { type ClusterObjects, type Destination, resolveDestination, type ServiceRef, serviceKey } from "./destination.js";
-import type { ServiceMirror } from "./multicluster.js";
-import type { OutboundProxy } from "./outbound.js";
+import { destinationSignature } from "./destination-signature.js";
+import { EndpointsController, type EndpointsHost } from "./endpoints-controller.js";
 import type { Pod, WorkloadTemplate } from "./pod.js";
-import type { DistributionSpec } from "../sim/distributions.js";
-import type { BehaviorSpec, ClusterSpec } from "./spec.js";
+import { SmiAdaptor, type SmiAdaptorHost } from "./smi-adaptor.js";
+import type { BehaviorSpec, ClusterSpec, ControlPlaneDelays } from "./spec.js";
 
 export interface Deployment {
   view: DeploymentView;
@@ -35,7 +35,28 @@ interface Delivery {
   lastDeliveryUs: number;
 }
 
-export class Cluster implements ClusterObjects {
+/** A balancer in some proxy, as the destination controller feeds it: the endpoint set it last sent. */
+export interface EndpointSubscriber {
+  setEndpoints(pods: readonly Pod[]): void;
+}
+
+/** A proxy, as the destination controller pushes config to it. */
+export interface DestinationSubscriber {
+  readonly pod: Pod;
+  updateDestination(dest: Destination): void;
+}
+
+/** The service mirror that owns a mirror Service here (multicluster.ts), as the cluster asks it. */
+export interface MirrorSource {
+  /** What the mirror's Endpoints object holds: the gateway (gateway mode), or none. */
+  endpointsAddresses(namespace: string, name: string): readonly Pod[];
+  /** What the destination controller serves for the mirror. */
+  discoveredEndpoints(namespace: string, name: string): readonly Pod[];
+  /** The authority a client sends through the gateway (the remote FQDN), for a gateway-mode mirror. */
+  authorityFor(namespace: string, name: string): string | undefined;
+}
+
+export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
   alive = true;
   controlPlaneUp = true;
   /** The multicluster gateway pod, when another cluster links to this one. */
@@ -47,24 +68,32 @@ export class Cluster implements ClusterObjects {
   readonly services = new Map<string, ServiceView>();
   readonly deployments = new Map<string, Deployment>();
   private readonly byKind = new Map<string, K8sObject[]>();
-  private readonly endpointSubs = new Map<string, Map<Balancer, Delivery>>();
-  private readonly destinationSubs = new Map<string, Map<OutboundProxy, Delivery>>();
+  private readonly endpointSubs = new Map<string, Map<EndpointSubscriber, Delivery>>();
+  private readonly destinationSubs = new Map<string, Map<DestinationSubscriber, Delivery>>();
   private readonly changedWhileDown = new Set<string>();
   private configChangedWhileDown = false;
   private readonly propagation: Distribution;
+  private readonly watch: Distribution;
   private readonly rng: Rng;
+  private readonly endpointsController: EndpointsController;
+  private readonly smi: SmiAdaptor;
+  /** Waiting for the control plane to come back before their config push can be timed. */
+  private readonly pushesWhileDown: Array<() => void> = [];
   private destinationCache = new Map<string, Destination>();
-  /** Mirror Services by `ns/name`, and the service mirror that owns each. */
-  private readonly mirrors = new Map<string, ServiceMirror>();
+  /** Per subscribed destination key, the signature of the config its subscribers hold. */
+  private readonly served = new Map<string, string>();
+  /** Mirror Services (and each link's `probe-gateway-<cluster>`) by `ns/name`, and the service mirror that owns each. */
+  private readonly mirrors = new Map<string, MirrorSource>();
   /** API watchers of Endpoints (service mirrors of other clusters, the failover operator). */
   private readonly endpointWatchers = new Map<string, Array<() => void>>();
   private readonly anyEndpointWatchers: Array<(namespace: string, name: string) => void> = [];
 
-  constructor(spec: ClusterSpec, propagation: DistributionSpec, private readonly ctx: MeshContext) {
+  constructor(spec: ClusterSpec, delays: ControlPlaneDelays, private readonly ctx: MeshContext) {
     this.name = spec.name;
     this.domain = spec.domain;
     this.trustAnchor = spec.trustAnchor;
-    this.propagation = makeDistribution(propagation);
+    this.propagation = makeDistribution(delays.propagationDelay);
+    this.watch = makeDistribution(delays.watchDelay);
     this.rng = ctx.rng(`control-plane/${spec.name}`);
     // Every file applied in order: a later definition of an object replaces the earlier one.
     for (const o of lastDefinitions(spec.objects)) {
@@ -77,10 +106,27 @@ export class Cluster implements ClusterObjects {
       const v = serviceView(o).value;
       this.services.set(`${v.namespace}/${v.name}`, v);
     }
+    this.endpointsController = new EndpointsController(this, ctx, delays.endpointsDelay);
+    this.smi = new SmiAdaptor(this, ctx, delays.smiAdaptorDelay, this.apiObjects("TrafficSplit"));
   }
 
+  /**
+   * Objects as the destination and policy controllers read them: every kind as applied, except
+   * TrafficSplits, which they see only through the ServiceProfiles the SMI adaptor last wrote.
+   */
   ofKind(kind: string): readonly K8sObject[] {
+    if (kind === "TrafficSplit") return this.smi.view(this.apiObjects(kind));
     return this.byKind.get(kind) ?? [];
+  }
+
+  /** Objects as the API server holds them now (what `kubectl get` and linkerd-failover see). */
+  apiObjects(kind: string): readonly K8sObject[] {
+    return this.byKind.get(kind) ?? [];
+  }
+
+  /** Delay before a watch (informer) of this cluster's API delivers a change, drawn from `rng`. */
+  watchDelayUs(rng: Rng): number {
+    return sampleUs(this.watch, rng);
   }
 
   serviceExists(namespace: string, name: string): boolean {
@@ -121,10 +167,37 @@ export class Cluster implements ClusterObjects {
     });
   }
 
-  /** Pods a Service selects, alive and ready: what its Endpoints `addresses` hold. */
-  readyEndpoints(namespace: string, name: string): Pod[] {
+  /**
+   * What the Endpoints object of a Service holds as ready addresses now, as the Endpoints
+   * controller (or, for a mirror, the service mirror) last wrote it: what kube-proxy and
+   * linkerd-failover read. A remote-discovery mirror has no Endpoints object: none.
+   */
+  readyEndpoints(namespace: string, name: string): readonly Pod[] {
     const mirror = this.mirrors.get(`${namespace}/${name}`);
-    if (mirror !== undefined) return mirror.readyEndpoints(namespace, name);
+    if (mirror !== undefined) return mirror.endpointsAddresses(namespace, name);
+    return this.endpointsController.addresses(namespace, name);
+  }
+
+  /** Whether the Service's Endpoints object exists and has a ready address (linkerd-failover's `endpoints_ready`). */
+  endpointsReady(namespace: string, name: string): boolean {
+    return this.readyEndpoints(namespace, name).length > 0;
+  }
+
+  /**
+   * The endpoints the destination controller serves for a Service: its Endpoints, or for a
+   * remote-discovery mirror the remote pods it watches through the Link.
+   */
+  discoveredEndpoints(namespace: string, name: string): readonly Pod[] {
+    const mirror = this.mirrors.get(`${namespace}/${name}`);
+    if (mirror !== undefined) return mirror.discoveredEndpoints(namespace, name);
+    return this.endpointsController.addresses(namespace, name);
+  }
+
+  /**
+   * Pods a Service selects that are alive and ready at this instant: what a load balancer that
+   * health-checks its targets finds (the Endpoints object follows after the controller's sync).
+   */
+  selectedReadyPods(namespace: string, name: string): Pod[] {
     const svc = this.services.get(`${namespace}/${name}`);
     if (svc?.selector === undefined || Object.keys(svc.selector).length === 0) return [];
     const out: Pod[] = [];
@@ -159,40 +232,60 @@ export class Cluster implements ClusterObjects {
     return d;
   }
 
-  subscribeDestination(proxy: OutboundProxy, service: ServiceRef): Destination {
+  subscribeDestination(proxy: DestinationSubscriber, service: ServiceRef): Destination {
     const key = destinationKey(service, proxy.pod.namespace);
-    const subs = this.destinationSubs.get(key) ?? new Map<OutboundProxy, Delivery>();
+    const subs = this.destinationSubs.get(key) ?? new Map<DestinationSubscriber, Delivery>();
     subs.set(proxy, { lastDeliveryUs: this.ctx.sim.nowUs });
     this.destinationSubs.set(key, subs);
-    return this.destination(service, proxy.pod.namespace);
+    const dest = this.destination(service, proxy.pod.namespace);
+    if (!this.served.has(key)) this.served.set(key, destinationSignature(dest));
+    return dest;
   }
 
   /** A dead proxy's balancers stop receiving endpoint updates. */
-  unsubscribeEndpoints(balancer: Balancer): void {
+  unsubscribeEndpoints(balancer: EndpointSubscriber): void {
     for (const subs of this.endpointSubs.values()) subs.delete(balancer);
   }
 
-  unsubscribeDestinations(proxy: OutboundProxy): void {
+  unsubscribeDestinations(proxy: DestinationSubscriber): void {
     for (const subs of this.destinationSubs.values()) subs.delete(proxy);
   }
 
-  subscribeEndpoints(balancer: Balancer, service: ServiceRef): void {
+  subscribeEndpoints(balancer: EndpointSubscriber, service: ServiceRef): void {
     const key = `${service.namespace}/${service.name}`;
-    const subs = this.endpointSubs.get(key) ?? new Map<Balancer, Delivery>();
+    const subs = this.endpointSubs.get(key) ?? new Map<EndpointSubscriber, Delivery>();
     subs.set(balancer, { lastDeliveryUs: this.ctx.sim.nowUs });
     this.endpointSubs.set(key, subs);
     // Without a control plane a new proxy learns no endpoints (its requests wait, then fail fast)
     // until the control plane is back.
     if (!this.controlPlaneUp) this.changedWhileDown.add(key);
-    balancer.setEndpoints(this.controlPlaneUp ? this.readyEndpoints(service.namespace, service.name) : []);
+    balancer.setEndpoints(this.controlPlaneUp ? this.discoveredEndpoints(service.namespace, service.name) : []);
   }
 
   /** A mirror Service the service mirror created here, as a selector-less Service. */
-  addMirror(remote: ServiceView, name: string, mirror: ServiceMirror): void {
+  addMirror(remote: ServiceView, name: string, mirror: MirrorSource): void {
     const { selector: _remoteSelector, ...rest } = remote;
     const view: ServiceView = { ...rest, name, labels: { "mirror.linkerd.io/mirrored-service": "true" }, annotations: {} };
     this.services.set(`${remote.namespace}/${name}`, view);
     this.mirrors.set(`${remote.namespace}/${name}`, mirror);
+  }
+
+  /**
+   * A link's `probe-gateway-<cluster>` Service in `linkerd-multicluster`, which the service mirror
+   * keeps pointed at the remote gateway's probe port (never not-ready, as upstream writes it).
+   */
+  addProbeService(namespace: string, name: string, port: number, mirror: MirrorSource): void {
+    const view: ServiceView = {
+      name,
+      namespace,
+      labels: { "mirror.linkerd.io/mirrored-gateway": "true" },
+      annotations: {},
+      ports: [{ name: "mc-probe", port, targetPort: port, protocol: "TCP" }],
+      type: "ClusterIP",
+      headless: false,
+    };
+    this.services.set(`${namespace}/${name}`, view);
+    this.mirrors.set(`${namespace}/${name}`, mirror);
   }
 
   /** The authority a client sends when `service` is a gateway-mode mirror (the remote FQDN). */
@@ -211,19 +304,43 @@ export class Cluster implements ClusterObjects {
     this.anyEndpointWatchers.push(listener);
   }
 
-  /** The Endpoints controller saw a change behind `namespace/name`; tell watchers and subscribed proxies. */
-  endpointsChanged(namespace: string, name: string): void {
+  /**
+   * The kubelet reported `pod`'s readiness changed, or the pod went away: the Endpoints controller
+   * syncs every Service selecting it. `initial`: a pod the run starts with (written at once).
+   */
+  podChanged(pod: Pod, initial: boolean): void {
+    for (const svc of this.servicesOf(pod)) this.endpointsController.enqueue(svc.namespace, svc.name, initial);
+  }
+
+  /** The Endpoints controller wrote the Endpoints of `namespace/name`. */
+  endpointsWritten(namespace: string, name: string): void {
+    this.publish(namespace, name, true);
+  }
+
+  /**
+   * The service mirror changed what it serves for a mirror: a gateway-mode mirror's Endpoints
+   * object, or the remote pods a remote-discovery mirror resolves to (no Endpoints object, so no
+   * Endpoints watcher hears of it; only the destination controller's remote watch does).
+   */
+  mirrorEndpointsWritten(namespace: string, name: string, endpointsObject: boolean): void {
+    this.publish(namespace, name, endpointsObject);
+  }
+
+  /** An endpoint set changed behind `namespace/name`: tell Endpoints watchers and subscribed proxies. */
+  private publish(namespace: string, name: string, endpointsObject: boolean): void {
     const key = `${namespace}/${name}`;
-    this.ctx.emit("endpoints.updated", { cluster: this.name, service: key, ready: this.readyEndpoints(namespace, name).length });
-    if (this.alive) {
-      for (const w of this.endpointWatchers.get(key) ?? []) w();
-      for (const w of this.anyEndpointWatchers) w(namespace, name);
+    if (endpointsObject) {
+      this.ctx.emit("endpoints.updated", { cluster: this.name, service: key, ready: this.readyEndpoints(namespace, name).length });
+      if (this.alive) {
+        for (const w of this.endpointWatchers.get(key) ?? []) w();
+        for (const w of this.anyEndpointWatchers) w(namespace, name);
+      }
     }
     if (!this.controlPlaneUp) {
       this.changedWhileDown.add(key);
       return;
     }
-    const snapshot = this.readyEndpoints(namespace, name);
+    const snapshot = this.discoveredEndpoints(namespace, name);
     for (const [balancer, delivery] of this.endpointSubs.get(key) ?? []) {
       this.deliver(delivery, () => balancer.setEndpoints(snapshot));
     }
@@ -233,29 +350,83 @@ export class Cluster implements ClusterObjects {
     this.controlPlaneUp = up;
     this.ctx.emit(up ? "control-plane.restored" : "control-plane.down", { cluster: this.name });
     if (!up) return;
+    // The destination controller's watches resync: proxies get every endpoint set that changed
+    // while it was down (proxies ask for them again as they reconnect).
     for (const key of [...this.changedWhileDown].sort()) {
       const [namespace, name] = key.split("/") as [string, string];
-      this.endpointsChanged(namespace, name);
+      this.publish(namespace, name, false);
     }
     this.changedWhileDown.clear();
     if (this.configChangedWhileDown) {
       this.configChangedWhileDown = false;
       this.configChanged();
     }
+    for (const timed of this.pushesWhileDown.splice(0)) timed();
   }
 
-  /** The failover operator's JSON merge patch of `spec.backends`; the SMI adaptor and the destination controller follow. */
-  patchTrafficSplit(namespace: string, name: string, backends: ReadonlyArray<{ service: string; weight: number }>): void {
+  /**
+   * The failover operator's JSON merge patch of `spec.backends`, accepted by the API server now.
+   * The SMI adaptor then writes it into the ServiceProfile and the destination controller pushes
+   * that to proxies; `onPropagated` hears when the profile was written and when the last proxy
+   * holding the split's Service has it.
+   */
+  patchTrafficSplit(
+    namespace: string,
+    name: string,
+    backends: ReadonlyArray<{ service: string; weight: number }>,
+    onPropagated?: (p: { profileWrittenUs: number; proxiesSwitchedUs: number }) => void,
+  ): void {
     const list = this.byKind.get("TrafficSplit") ?? [];
     const i = list.findIndex((o) => o.metadata.name === name && (o.metadata.namespace ?? "default") === namespace);
     const old = list[i];
     if (old === undefined) return;
-    const spec = { ...((old.raw["spec"] ?? {}) as Record<string, unknown>), backends: backends.map((b) => ({ service: b.service, weight: b.weight })) };
+    const oldSpec = (old.raw["spec"] ?? {}) as Record<string, unknown>;
+    const spec = { ...oldSpec, backends: backends.map((b) => ({ service: b.service, weight: b.weight })) };
     list[i] = { ...old, raw: { ...old.raw, spec } };
+    const apex = typeof oldSpec["service"] === "string" ? oldSpec["service"] : undefined;
+    this.smi.changed(`${namespace}/${name}`, (profileWrittenUs) => {
+      if (onPropagated === undefined || apex === undefined) return;
+      this.whenProxiesHave(namespace, apex, (proxiesSwitchedUs) => onPropagated({ profileWrittenUs, proxiesSwitchedUs }));
+    });
+  }
+
+  /** The TrafficSplit `namespace/name` as the API server holds it now (the SMI adaptor's GET). */
+  apiTrafficSplit(key: string): K8sObject | undefined {
+    return this.apiObjects("TrafficSplit").find((o) => `${o.metadata.namespace ?? "default"}/${o.metadata.name}` === key);
+  }
+
+  /** The SMI adaptor rewrote a ServiceProfile: the destination controller recomputes and pushes. */
+  profilesChanged(): void {
     this.configChanged();
   }
 
-  /** Config objects changed (e.g. a TrafficSplit patch): recompute and push to subscribed proxies. */
+  /**
+   * Call `then` with the instant the last proxy holding `namespace/service` receives the config
+   * just pushed (now, when none holds it). While the control plane is down nothing is pushed: the
+   * count starts when it is back.
+   */
+  private whenProxiesHave(namespace: string, service: string, then: (atUs: number) => void): void {
+    if (!this.controlPlaneUp) {
+      this.pushesWhileDown.push(() => this.whenProxiesHave(namespace, service, then));
+      return;
+    }
+    // Deliveries to one proxy land in order, so its last scheduled one carries this config.
+    let lastUs = this.ctx.sim.nowUs;
+    for (const [key, subs] of this.destinationSubs) {
+      const { service: ref } = keyToRef(key);
+      if (ref.namespace !== namespace || ref.name !== service) continue;
+      for (const delivery of subs.values()) lastUs = Math.max(lastUs, delivery.lastDeliveryUs);
+    }
+    then(lastUs);
+  }
+
+  /**
+   * Config objects changed (e.g. a ServiceProfile the SMI adaptor rewrote): recompute every
+   * subscribed destination and push the ones whose config changed, and only to their own
+   * subscribers. Each proxy stream (the destination controller's GetProfile, the policy
+   * controller's OutboundPolicies) watches one Service, so a change elsewhere sends it nothing —
+   * and the proxy's retry budget for it, which lives until its profile changes, is kept.
+   */
   configChanged(): void {
     this.destinationCache = new Map();
     if (!this.controlPlaneUp) {
@@ -263,8 +434,16 @@ export class Cluster implements ClusterObjects {
       return;
     }
     for (const [key, subs] of this.destinationSubs) {
+      if (subs.size === 0) {
+        // Nobody holds it: the next subscriber gets what is current then, which becomes the baseline.
+        this.served.delete(key);
+        continue;
+      }
       const { service, clientNamespace } = keyToRef(key);
       const dest = this.destination(service, clientNamespace);
+      const signature = destinationSignature(dest);
+      if (this.served.get(key) === signature) continue;
+      this.served.set(key, signature);
       for (const [proxy, delivery] of subs) this.deliver(delivery, () => proxy.updateDestination(dest));
     }
   }

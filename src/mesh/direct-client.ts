@@ -1,10 +1,11 @@
 // How an unmeshed pod calls a Service: kube-proxy picks a ready endpoint at random; there are no
 // retries, no timeouts, no load awareness and no mTLS.
 
+import { classifyDefault } from "../policy/classify.js";
 import { randomIndex } from "../policy/random.js";
 import type { Rng } from "../sim/rng.js";
 import type { HttpRequest, Respond } from "./http.js";
-import { splitAuthority } from "./http.js";
+import { responseOutcome, splitAuthority } from "./http.js";
 import type { Client, Pod } from "./pod.js";
 import type { DirectWorld } from "./world-api.js";
 
@@ -30,9 +31,11 @@ export class DirectClient implements Client {
     const done: Respond = (res) => {
       if (!this.pending.delete(done)) return;
       const now = this.world.sim.nowUs;
-      this.world.attempt(labels).record(startUs, now, res.status < 500, res.status);
-      this.world.request(labels).record(startUs, now, res.status < 500, res.status);
-      this.world.requestEnded(request);
+      // No proxy classifies here; the series judge the answer as Linkerd's default classifier would.
+      const ok = !classifyDefault(responseOutcome(request, res)).failure;
+      this.world.attempt(labels).record(startUs, now, ok, res.status, res.grpcStatus);
+      this.world.request(labels).record(startUs, now, ok, res.status, res.grpcStatus);
+      this.world.requestEnded(request, res.status);
       respond(res);
     };
     this.pending.add(done);

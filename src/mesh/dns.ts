@@ -11,7 +11,7 @@ import { splitAuthority } from "./http.js";
 import { CONNECT_TIMEOUT_US } from "./network.js";
 import type { Pod } from "./pod.js";
 import type { DnsSpec } from "./spec.js";
-import type { WorldInternals } from "./world.js";
+import type { WorldInternals } from "./world-api.js";
 
 type DnsRecord = DnsSpec["records"][number];
 
@@ -35,7 +35,8 @@ export class DnsFailover {
 
   private healthy(r: DnsRecord): boolean {
     const c = this.world.clusters.get(r.cluster);
-    return c !== undefined && c.alive && c.readyEndpoints(r.namespace, r.service).length > 0;
+    // The provider health-checks the region's targets themselves, not its Endpoints objects.
+    return c !== undefined && c.alive && c.selectedReadyPods(r.namespace, r.service).length > 0;
   }
 
   private check(): void {
@@ -72,7 +73,7 @@ export class DnsClient {
       const now = this.world.sim.nowUs;
       this.world.attempt(labels).record(startUs, now, res.status < 500, res.status);
       this.world.request(labels).record(startUs, now, res.status < 500, res.status);
-      this.world.requestEnded(request);
+      this.world.requestEnded(request, res.status);
       respond(res);
     };
     const record = this.resolve(host);
@@ -86,7 +87,7 @@ export class DnsClient {
   }
 
   private viaRegionalBalancer(cluster: Cluster, record: DnsRecord, request: HttpRequest, done: Respond): void {
-    const pods = cluster.readyEndpoints(record.namespace, record.service);
+    const pods = cluster.selectedReadyPods(record.namespace, record.service);
     if (pods.length === 0) {
       // The region answers, but its load balancer has no healthy target.
       const rttUs = this.world.network.latencyUs(this.pod.cluster, cluster.name) + this.world.network.latencyUs(cluster.name, this.pod.cluster);

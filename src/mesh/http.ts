@@ -1,7 +1,9 @@
 // The messages that travel through the simulated mesh. A response is delivered as one event
 // (headers and body together); an error stands for a response the proxy synthesised.
 
+import { GRPC_CONTENT_TYPE, type GrpcStatusPlace, isGrpcContentType, type ResponseOutcome } from "../policy/classify.js";
 import type { ProxyErrorKind } from "../policy/request-timeouts.js";
+import type { CallSpec } from "./spec.js";
 
 /** The end-user request a chain of calls serves; side effects are counted against it. */
 export interface Origin {
@@ -19,6 +21,11 @@ export interface HttpRequest {
   /** `host[:port]` as the client addressed it. */
   readonly authority: string;
   readonly bodyBytes: number;
+  /**
+   * Request headers by lower-case name, one value each; absent ⇒ none. A gRPC request carries
+   * `content-type: application/grpc`, which is what Linkerd's classifier looks at.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly origin: Origin;
   /** Set once the client side has answered it; the invariant checker flags a second end. */
   endedAtUs?: number;
@@ -30,6 +37,10 @@ export interface HttpResponse {
   error?: ProxyErrorKind;
   /** Where the response came from, for traces: `app`, `proxy`, `kubelet`... */
   from?: string;
+  /** The response's `grpc-status`; absent ⇒ it carried none. */
+  grpcStatus?: number;
+  /** Where `grpcStatus` travelled (see `GrpcStatusPlace`); absent ⇒ `headers`. */
+  grpcStatusIn?: GrpcStatusPlace;
 }
 
 export type Respond = (response: HttpResponse) => void;
@@ -60,4 +71,89 @@ export function serviceForHost(host: string, clientNamespace: string, domain: st
   if (parts.length === 1) return { name: parts[0] as string, namespace: clientNamespace };
   if (parts.length === 2) return { name: parts[0] as string, namespace: parts[1] as string };
   return undefined;
+}
+
+/** Whether Linkerd's classifier treats the request as gRPC: its content-type starts with `application/grpc`. */
+export function isGrpcRequest(request: HttpRequest): boolean {
+  return isGrpcContentType(request.headers?.["content-type"]);
+}
+
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * A request path split at `?`: the path routes match on, and the query parameters decoded as
+ * `application/x-www-form-urlencoded` (`+` is a space), as linkerd2-proxy's query-param match reads
+ * them. Difference: one value per name (the first), where upstream lets any repeat match.
+ */
+export function splitQuery(pathWithQuery: string): { path: string; query: Readonly<Record<string, string>> } {
+  const q = pathWithQuery.indexOf("?");
+  if (q < 0) return { path: pathWithQuery, query: NO_QUERY };
+  const query: Record<string, string> = {};
+  for (const part of pathWithQuery.slice(q + 1).split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const name = decodeQueryPart(eq < 0 ? part : part.slice(0, eq));
+    if (!Object.hasOwn(query, name)) query[name] = decodeQueryPart(eq < 0 ? "" : part.slice(eq + 1));
+  }
+  return { path: pathWithQuery.slice(0, q), query };
+}
+
+function decodeQueryPart(s: string): string {
+  const spaced = s.replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/** Header names as HTTP/2 sends them: lower-case. */
+export function lowerCaseHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/**
+ * The headers a client sends: `headers` as written, plus `content-type: application/grpc` when it
+ * speaks gRPC and set none itself. Undefined when there are none.
+ */
+export function clientHeaders(headers: Readonly<Record<string, string>> | undefined, grpc: boolean): Readonly<Record<string, string>> | undefined {
+  const out: Record<string, string> = { ...headers };
+  if (grpc && out["content-type"] === undefined) out["content-type"] = GRPC_CONTENT_TYPE;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/**
+ * The headers of a downstream call made while serving `parent`: the parent's headers the call
+ * forwards (never its content-type: the call's own protocol decides that), then the call's own.
+ */
+export function callHeaders(spec: CallSpec, parent: HttpRequest, grpc: boolean): Readonly<Record<string, string>> | undefined {
+  const forward = spec.forwardHeaders ?? false;
+  const copied: Record<string, string> = {};
+  if (forward !== false && parent.headers !== undefined) {
+    for (const [name, value] of Object.entries(parent.headers)) {
+      if (name !== "content-type" && (forward === true || forward.includes(name))) copied[name] = value;
+    }
+  }
+  return clientHeaders({ ...copied, ...spec.headers }, grpc);
+}
+
+/**
+ * Whether a downstream call failed in the eyes of the app that made it: an error, a 5xx, or a
+ * grpc-status other than OK. (A real gRPC client also fails a stream that ends without any
+ * grpc-status; here such an answer counts by its HTTP status.)
+ */
+export function callFailed(res: HttpResponse): boolean {
+  return res.error !== undefined || res.status >= 500 || (res.grpcStatus !== undefined && res.grpcStatus !== 0);
+}
+
+/** A response as the proxy's classifier sees it (src/policy/classify.ts), for the request it answers. */
+export function responseOutcome(request: HttpRequest, res: HttpResponse): ResponseOutcome {
+  return {
+    status: res.status,
+    isGrpc: isGrpcRequest(request),
+    ...(res.grpcStatus === undefined ? {} : { grpcStatus: res.grpcStatus }),
+    ...(res.error === undefined ? {} : { error: res.error }),
+  };
 }

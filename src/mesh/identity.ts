@@ -4,7 +4,9 @@
 // `src/policy/identity.ts`; this file only keeps the state and the timers. Proxies read their
 // cluster's trust bundle at startup only, so bundle changes reach a proxy when it is restarted.
 // A proxy presents the issuer certificate it was handed with its leaf (a snapshot), so an issuer
-// expiry fault refuses CSRs at once but breaks handshakes only as the leaves run out.
+// expiry fault refuses CSRs at once but breaks handshakes only as the leaves run out — and a
+// handshake is made once per connection (connection.ts), so an expired leaf breaks traffic only
+// where a connection has to be made again.
 
 import { type Diagnostic, objectRef } from "../policy/diagnostics.js";
 import {
@@ -75,7 +77,7 @@ const UNKNOWN_SIDE: HandshakeSide = { bundle: new Set<string>() };
 const HANDSHAKE_OK: HandshakeResult = { ok: true, reason: "mtls-established", code: "mtls-established" };
 
 export class IdentitySystem {
-  /** Increments whenever a certificate, issuer or bundle changes or a leaf expires: a cache key for `handshake`. */
+  /** Increments whenever a certificate, issuer or bundle changes or a leaf expires: anything that may change what `handshake` answers. */
   version = 0;
   private readonly clusters = new Map<string, ClusterIdentity>();
   private readonly anchors = new Map<string, CertRecord>();
@@ -155,7 +157,10 @@ export class IdentitySystem {
     this.host.emit("identity.leaf-expired", { proxy: state.proxy.label, cluster: state.cluster.name, leaf: leaf.id, reason: "not-renewed" });
   }
 
-  /** The mTLS handshake of a new connection from `client` to `server`, now. Failures are traced. */
+  /**
+   * The mTLS handshake of a new connection from `client` to `server`, now; connection.ts calls it
+   * once per connection it sets up. Failures are traced.
+   */
   handshake(client: ProxyRef, server: ProxyRef): HandshakeResult {
     const c = this.proxies.get(client.label);
     const s = this.proxies.get(server.label);

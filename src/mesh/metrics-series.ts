@@ -130,8 +130,36 @@ export interface LatencyWindow {
   successes: number;
   sumUs: number;
   histogram: Histogram;
-  /** Responses by HTTP status (only where the caller passed one). */
-  statuses: Map<number, number>;
+  /** Responses by `responseKey` (only where the caller passed a status). */
+  responses: Map<number, number>;
+}
+
+/** No grpc-status in a `responseKey`. */
+const NO_GRPC = 99;
+
+/**
+ * One number per (classification, HTTP status, grpc-status), the labels of the proxy's
+ * `response_total`: cheap to count on the hot path, decoded by `decodeResponseKey`.
+ */
+export function responseKey(success: boolean, status: number, grpcStatus: number | undefined): number {
+  const grpc = grpcStatus === undefined || !(grpcStatus >= 0 && grpcStatus < NO_GRPC) ? NO_GRPC : grpcStatus;
+  return (success ? 100_000 : 0) + status * 100 + grpc;
+}
+
+/** A count of responses with one set of `response_total` labels. */
+export interface ResponseCount {
+  classification: "success" | "failure";
+  status: number;
+  /** Absent ⇒ the response carried no grpc-status (the label is empty). */
+  grpcStatus?: number;
+  count: number;
+}
+
+export function decodeResponseKey(key: number, count: number): ResponseCount {
+  const success = key >= 100_000;
+  const rest = key % 100_000;
+  const grpc = rest % 100;
+  return { classification: success ? "success" : "failure", status: Math.floor(rest / 100), ...(grpc === NO_GRPC ? {} : { grpcStatus: grpc }), count };
 }
 
 /** Requests with a latency and an outcome: the client's logical requests, its attempts, or a server's. */
@@ -150,7 +178,7 @@ export class LatencyRecorder {
   }
 
   /** One request that started at `startUs` and completed at `endUs`; it counts where it completed. */
-  record(startUs: number, endUs: number, success: boolean, status?: number): void {
+  record(startUs: number, endUs: number, success: boolean, status?: number, grpcStatus?: number): void {
     const latencyUs = endUs - startUs;
     if (!(latencyUs >= 0)) throw new Error(`metrics: request ends (${endUs}) before it starts (${startUs})`);
     const o = this.store.at(this.grid.index(endUs));
@@ -163,21 +191,24 @@ export class LatencyRecorder {
     const ws = this.windows;
     for (let i = 0; i < ws.length; i += 1) {
       const w = ws[i] as Window;
-      if (endUs >= w.fromUs && endUs < w.toUs) this.recordExact(i, latencyUs, success, status);
+      if (endUs >= w.fromUs && endUs < w.toUs) this.recordExact(i, latencyUs, success, status, grpcStatus);
     }
   }
 
-  private recordExact(i: number, latencyUs: number, success: boolean, status: number | undefined): void {
+  private recordExact(i: number, latencyUs: number, success: boolean, status: number | undefined, grpcStatus: number | undefined): void {
     let acc = this.exact[i];
     if (acc === undefined) {
-      acc = { count: 0, successes: 0, sumUs: 0, histogram: newLatencyHistogram(), statuses: new Map() };
+      acc = { count: 0, successes: 0, sumUs: 0, histogram: newLatencyHistogram(), responses: new Map() };
       this.exact[i] = acc;
     }
     acc.count += 1;
     if (success) acc.successes += 1;
     acc.sumUs += latencyUs;
     acc.histogram.recordValue(latencyUs);
-    if (status !== undefined) acc.statuses.set(status, (acc.statuses.get(status) ?? 0) + 1);
+    if (status !== undefined) {
+      const key = responseKey(success, status, grpcStatus);
+      acc.responses.set(key, (acc.responses.get(key) ?? 0) + 1);
+    }
   }
 }
 
@@ -320,13 +351,17 @@ export interface LatencyTotals {
   histograms: Histogram[];
   /** Bucket slices: Linkerd latency bucket counts. */
   linkerdBuckets: number[] | undefined;
+  /** By HTTP status, ascending. */
   statuses: Map<number, number>;
+  /** By classification, HTTP status and grpc-status, in `responseKey` order. */
+  responses: ResponseCount[];
 }
 
 /** Sum latency series over a slice: exact tallies and HDR histograms, or timeline buckets. */
 export function sumLatency(series: readonly LatencyRecorder[], slice: Slice): LatencyTotals {
-  const t: LatencyTotals = { count: 0, successes: 0, sumUs: 0, histograms: [], linkerdBuckets: undefined, statuses: new Map() };
+  const t: LatencyTotals = { count: 0, successes: 0, sumUs: 0, histograms: [], linkerdBuckets: undefined, statuses: new Map(), responses: [] };
   if ("exact" in slice) {
+    const responses = new Map<number, number>();
     for (const s of series) {
       const acc = s.exact[slice.exact];
       if (acc === undefined) continue;
@@ -334,8 +369,10 @@ export function sumLatency(series: readonly LatencyRecorder[], slice: Slice): La
       t.successes += acc.successes;
       t.sumUs += acc.sumUs;
       t.histograms.push(acc.histogram);
-      for (const [status, n] of acc.statuses) t.statuses.set(status, (t.statuses.get(status) ?? 0) + n);
+      for (const [key, n] of acc.responses) responses.set(key, (responses.get(key) ?? 0) + n);
     }
+    t.responses = [...responses].sort((a, b) => a[0] - b[0]).map(([key, n]) => decodeResponseKey(key, n));
+    for (const r of t.responses) t.statuses.set(r.status, (t.statuses.get(r.status) ?? 0) + r.count);
     t.statuses = new Map([...t.statuses].sort((a, b) => a[0] - b[0]));
     return t;
   }

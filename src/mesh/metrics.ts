@@ -16,6 +16,7 @@ import {
   LATENCY_FIELDS,
   LatencyRecorder,
   type LatencySummaryUs,
+  type ResponseCount,
   ServerRecorder,
   type Slice,
   sumBuckets,
@@ -26,7 +27,7 @@ import {
   type Window,
 } from "./metrics-series.js";
 
-export type { LatencySummaryUs } from "./metrics-series.js";
+export type { LatencySummaryUs, ResponseCount } from "./metrics-series.js";
 
 /** Who a series is about. Absent fields are simply not part of the series' identity. */
 export interface SeriesLabels {
@@ -66,15 +67,15 @@ export interface MeshMetricsOptions {
   maxBuckets?: number;
 }
 
-/** A logical request or an attempt, as seen by the client proxy. */
+/** A logical request or an attempt, as seen by the client proxy: its class, HTTP status and grpc-status (if any). */
 export interface RequestSeries {
-  record(startUs: number, endUs: number, success: boolean, status: number): void;
+  record(startUs: number, endUs: number, success: boolean, status: number, grpcStatus?: number): void;
 }
 export type AttemptSeries = RequestSeries;
 
 /** A pod's inbound side. `setConcurrency` takes the time too: capacity is time-weighted. */
 export interface ServerSeries {
-  record(startUs: number, endUs: number, success: boolean, status?: number): void;
+  record(startUs: number, endUs: number, success: boolean, status?: number, grpcStatus?: number): void;
   busy(deltaSlots: number, nowUs: number): void;
   setConcurrency(slots: number, nowUs: number): void;
 }
@@ -134,6 +135,15 @@ export interface WindowStats {
   utilization: number;
   /** Logical requests by HTTP status; exact windows only (empty when approximate). */
   statusCounts: ReadonlyMap<number, number>;
+  /**
+   * Logical requests by the labels of the proxy's `response_total`: `classification`, HTTP status
+   * and `grpc_status` (absent when the response carried none); exact windows only.
+   */
+  responses: readonly ResponseCount[];
+  /** The same for attempts (`route_actual_*`). */
+  attemptResponses: readonly ResponseCount[];
+  /** The same for requests served by matching server series (inbound). */
+  serverResponses: readonly ResponseCount[];
 }
 
 /** One timeline bucket, summed over the matching series. */
@@ -368,6 +378,9 @@ export class MeshMetrics {
       inFlightMean: sumScalar(this.inFlights.matching(filter), slice) / (toUs - fromUs),
       utilization: ratio(busy, capacity),
       statusCounts: req.statuses,
+      responses: req.responses,
+      attemptResponses: att.responses,
+      serverResponses: srv.responses,
     };
   }
 }

@@ -1,12 +1,15 @@
-// Multicluster: each link target gets a gateway (one pod whose "app" is its own proxy forwarding
-// to local Services), and each link a service mirror in the source cluster: `<svc>-<cluster>`
-// mirrors of the target's exported Services, whose Endpoints are the gateway (gateway mode) while
-// the remote Service has ready endpoints and the probe worker last found the gateway alive, or the
-// remote pods themselves (remote-discovery mode). Naming, export modes, mirror readiness and probe
-// liveness are the policy library's.
+// Multicluster: each link target gets a gateway (one pod that is one proxy process, forwarding to
+// local Services), and each link a service mirror in the source cluster: `<svc>-<cluster>` mirrors
+// of the target's exported Services, whose Endpoints are the gateway (gateway mode) while the
+// remote Service has ready endpoints and the probe worker last found the gateway alive, or which
+// resolve to the remote pods themselves (remote-discovery mode, no Endpoints object). The probe
+// worker calls the gateway's admin port through the service mirror's own proxy. Naming, export
+// modes, mirror readiness and probe liveness are the policy library's.
 
 import { isEndpointsReady } from "../policy/failover.js";
 import {
+  classifyProbeResponse,
+  GATEWAY_PROBE_TIMEOUT_US,
   gatewaysRow,
   INITIAL_WATCHER_GATEWAY_ALIVE,
   initialProbeWorkerState,
@@ -15,24 +18,49 @@ import {
   type ProbeWorkerState,
   watcherGatewayAlive,
 } from "../policy/gateway-probe.js";
-import { exportModeFor, linkFromCli, type Link, mirrorEndpoints, mirrorServiceName } from "../policy/multicluster.js";
+import { exportModeFor, LINK_DEFAULTS, linkFromCli, type Link, mirrorEndpoints, mirrorServiceName, probeGatewayServiceName } from "../policy/multicluster.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { Degradation } from "./app.js";
 import type { Cluster } from "./cluster.js";
-import type { HttpRequest, HttpResponse, Respond } from "./http.js";
-import { CONNECT_TIMEOUT_US } from "./network.js";
-import type { Pod } from "./pod.js";
+import { type HttpRequest, type HttpResponse, type Respond, splitAuthority } from "./http.js";
+import { type Container, Pod, type WorkloadTemplate } from "./pod.js";
 import type { LinkSpec } from "./spec.js";
-import type { WorldInternals } from "./world.js";
+import type { WorldInternals } from "./world-api.js";
 
-/** The gateway's container: a proxy forwarding whatever reaches port 4143, within its capacity. */
-export class GatewayForwarder {
+/** The proxy's admin port (`linkerd-proxy` listens on 4191), which the gateway probe calls. */
+export const PROXY_ADMIN_PORT = LINK_DEFAULTS.probePort;
+
+/**
+ * What a meshed pod's proxy answers itself: a request to its admin port (`GET /ready`: 200 while
+ * the proxy runs). It never reaches the app and is no inbound traffic (the proxy's iptables rules
+ * leave 4191 alone). Undefined for any other request.
+ */
+export function proxyAdminAnswer(to: Pod, request: HttpRequest): HttpResponse | undefined {
+  if (!to.meshed || splitAuthority(request.authority).port !== PROXY_ADMIN_PORT) return undefined;
+  return { status: request.path === "/ready" ? 200 : 404, from: "proxy-admin" };
+}
+
+/**
+ * A gateway is one proxy process: a request crossing it passes that proxy once, so its
+ * forwarding leg adds no second proxy latency (the reference's "one extra proxy hop").
+ */
+export function isGatewayPod(pod: Pod): boolean {
+  return pod.app instanceof GatewayForwarder;
+}
+
+/** The gateway's container: its proxy forwarding whatever reaches port 4143, within its capacity. */
+export class GatewayForwarder implements Container {
   private busy = 0;
   private readonly waiting: Array<{ request: HttpRequest; respond: Respond }> = [];
   private readonly inFlight = new Set<Respond>();
 
-  constructor(private readonly pod: Pod, readonly slots: number) {}
+  /** `reportBusy`: the change in requests being forwarded, for the gateway's utilization. */
+  constructor(
+    private readonly pod: Pod,
+    readonly slots: number,
+    private readonly reportBusy: (delta: number) => void = () => {},
+  ) {}
 
   get queued(): number {
     return this.waiting.length;
@@ -47,6 +75,7 @@ export class GatewayForwarder {
 
   abandonAll(response: HttpResponse): void {
     const held = [...this.inFlight, ...this.waiting.map((w) => w.respond)];
+    if (this.busy > 0) this.reportBusy(-this.busy);
     this.inFlight.clear();
     this.waiting.length = 0;
     this.busy = 0;
@@ -55,11 +84,13 @@ export class GatewayForwarder {
 
   private forward(request: HttpRequest, respond: Respond): void {
     this.busy += 1;
+    this.reportBusy(1);
     let done = false;
     const finish: Respond = (res) => {
       if (done || !this.inFlight.delete(finish)) return;
       done = true;
       this.busy -= 1;
+      this.reportBusy(-1);
       respond(res);
       const next = this.waiting.shift();
       if (next !== undefined) this.forward(next.request, next.respond);
@@ -67,6 +98,16 @@ export class GatewayForwarder {
     this.inFlight.add(finish);
     this.pod.client.send(request, finish, undefined);
   }
+}
+
+/** The service mirror controller's own container: it serves nothing (only its proxy's outbound side is used). */
+class ControllerContainer implements Container {
+  readonly slots = 1;
+  handle(_request: HttpRequest, respond: Respond): void {
+    respond({ status: 404, from: "service-mirror" });
+  }
+  abandonAll(_response: HttpResponse): void {}
+  degrade(_d: Degradation): void {}
 }
 
 interface Mirror {
@@ -78,9 +119,12 @@ interface Mirror {
   /** The remote Service had a ready endpoint when the mirror last heard. */
   remoteReady: boolean;
   /** Remote pods last heard of (remote-discovery). */
-  remotePods: Pod[];
+  remotePods: readonly Pod[];
   port: number;
 }
+
+/** The probe worker's request origin: no end-user traffic stands behind it. */
+const PROBE_ORIGIN = { id: 0, traffic: "gateway-probe" };
 
 /** The service mirror of one link: mirrors, the remote watch, the probe worker and its gauges. */
 export class ServiceMirror {
@@ -88,6 +132,14 @@ export class ServiceMirror {
   private gatewayAlive = INITIAL_WATCHER_GATEWAY_ALIVE;
   private readonly mirrors = new Map<string, Mirror>();
   private readonly rng: Rng;
+  private readonly watchRng: Rng;
+  /** The `linkerd-service-mirror-<cluster>` pod: its proxy carries the probes. */
+  private controllerPod: Pod | undefined;
+  private readonly probeService: { namespace: string; name: string };
+  /** A probe is waiting for its answer (the worker probes one at a time). */
+  private probeInFlight = false;
+  /** A tick arrived while a probe was out: the ticker's one-slot channel holds it. */
+  private tickWaiting = false;
   readonly link: Link;
   /** ALIVE and LATENCY after each probe, for the report's gateway timeline. */
   readonly history: Array<{ atUs: number; alive: boolean; latencyMs: number }> = [];
@@ -99,8 +151,10 @@ export class ServiceMirror {
     private readonly world: WorldInternals,
   ) {
     this.rng = world.rng(`service-mirror/${spec.from}/${spec.to}`);
+    this.watchRng = world.rng(`service-mirror-watch/${spec.from}/${spec.to}`);
     const cli = linkFromCli({ targetClusterName: spec.clusterName, gatewayAddresses: ["gateway"], trustDomain: remote.domain });
     this.link = { ...cli, probeSpec: { ...cli.probeSpec, periodUs: spec.probePeriodUs } };
+    this.probeService = { namespace: this.link.namespace, name: probeGatewayServiceName(spec.clusterName) };
   }
 
   /** Mirror every exported Service of the target, then start probing its gateway. */
@@ -115,6 +169,8 @@ export class ServiceMirror {
       this.local.addMirror(svc, name, this);
       this.remote.onEndpointsChanged(svc.namespace, svc.name, () => this.remoteChanged(mirror));
     }
+    this.local.addProbeService(this.probeService.namespace, this.probeService.name, this.link.probeSpec.port, this);
+    this.controllerPod = this.startControllerPod();
     this.world.emit("mirror.linked", { from: this.spec.from, to: this.spec.to, services: this.mirrors.size, reason: "link-applied" });
     this.scheduleProbe();
     this.world.sim.schedule(60_000_000, () => this.repair(), undefined, Priority.Control);
@@ -134,11 +190,16 @@ export class ServiceMirror {
     return this.probe.aliveGauge === 1;
   }
 
-  /** Pods behind a mirror as the local Endpoints say: the remote gateway, or remote pods. */
-  readyEndpoints(namespace: string, name: string): Pod[] {
+  /**
+   * The ready addresses of a local Endpoints object this service mirror writes: a gateway-mode
+   * mirror's (the remote gateway, or none), the probe Service's (always the gateway: upstream
+   * never marks it not ready). A remote-discovery mirror has no Endpoints object: none.
+   */
+  endpointsAddresses(namespace: string, name: string): readonly Pod[] {
+    const gateway = this.remote.gatewayPod;
+    if (namespace === this.probeService.namespace && name === this.probeService.name) return gateway === undefined ? [] : [gateway];
     const m = this.mirrors.get(`${namespace}/${name}`);
-    if (m === undefined) return [];
-    if (m.mode === "remote-discovery") return m.remotePods;
+    if (m === undefined || m.mode === "remote-discovery") return [];
     const endpoints = mirrorEndpoints({
       remote: { name: m.remoteName, namespace: m.namespace, labels: {}, annotations: {} },
       remoteEndpoints: { subsets: m.remoteReady ? [{ addresses: [{ ip: "remote" }] }] : [] },
@@ -146,8 +207,14 @@ export class ServiceMirror {
       gatewayAlive: this.gatewayAlive,
       link: this.link,
     });
-    const gateway = this.remote.gatewayPod;
     return isEndpointsReady(endpoints) && gateway !== undefined ? [gateway] : [];
+  }
+
+  /** What the destination controller serves for a mirror: its Endpoints, or the remote pods (remote-discovery). */
+  discoveredEndpoints(namespace: string, name: string): readonly Pod[] {
+    const m = this.mirrors.get(`${namespace}/${name}`);
+    if (m !== undefined && m.mode === "remote-discovery") return m.remotePods;
+    return this.endpointsAddresses(namespace, name);
   }
 
   /** The authority the client proxy sends to the gateway: the remote Service's FQDN. */
@@ -157,16 +224,36 @@ export class ServiceMirror {
     return `${m.remoteName}.${m.namespace}.svc.${this.remote.domain}:${m.port}`;
   }
 
+  /** `linkerd-service-mirror-<cluster>` in `linkerd-multicluster`: a meshed pod whose proxy the probes go through. */
+  private startControllerPod(): Pod {
+    const deployment = `linkerd-service-mirror-${this.spec.clusterName}`;
+    const template: WorkloadTemplate = {
+      cluster: this.local.name,
+      namespace: this.link.namespace,
+      deployment,
+      labels: { component: "linkerd-service-mirror", "mirror.linkerd.io/cluster-name": this.spec.clusterName },
+      serviceAccount: deployment,
+      meshed: true,
+      readinessProbe: undefined,
+    };
+    const pod = new Pod(template, `${deployment}-0`, this.world.sim.nowUs, true);
+    pod.app = new ControllerContainer();
+    pod.client = this.world.clientFor(pod);
+    this.world.identity.proxyStarted(pod);
+    this.world.emit("pod.started", { pod: pod.label, ready: true });
+    return pod;
+  }
+
   private syncFromRemote(m: Mirror): void {
     const pods = this.remote.readyEndpoints(m.namespace, m.remoteName);
     m.remoteReady = pods.length > 0;
     m.remotePods = pods;
   }
 
-  /** The remote API server told the watch about a change — if the watch still reaches it. */
+  /** The remote API server's watch delivers a change over the WAN — if it still reaches us. */
   private remoteChanged(m: Mirror): void {
     if (!this.remote.alive || !this.world.network.reachable(this.spec.from, this.spec.to)) return;
-    const delayUs = this.world.network.latencyUs(this.spec.to, this.spec.from);
+    const delayUs = this.world.network.latencyUs(this.spec.to, this.spec.from) + this.remote.watchDelayUs(this.watchRng);
     this.world.sim.schedule(delayUs, () => this.applyRemote(m), undefined, Priority.Control);
   }
 
@@ -174,7 +261,8 @@ export class ServiceMirror {
     const before = m.remoteReady;
     const beforePods = m.remotePods;
     this.syncFromRemote(m);
-    if (m.remoteReady !== before || m.remotePods.length !== beforePods.length) this.local.endpointsChanged(m.namespace, m.name);
+    const changed = m.mode === "gateway" ? m.remoteReady !== before : !samePods(beforePods, m.remotePods);
+    if (changed) this.local.mirrorEndpointsWritten(m.namespace, m.name, m.mode === "gateway");
   }
 
   /** RepairEndpoints: every minute, re-read the remote if it answers. */
@@ -183,34 +271,73 @@ export class ServiceMirror {
     this.world.sim.schedule(60_000_000, () => this.repair(), undefined, Priority.Control);
   }
 
+  /** The jittered ticker: `period + U[0, period/10)` between ticks, whatever the probes are doing. */
   private scheduleProbe(): void {
-    this.world.sim.schedule(nextProbeDelayUs(this.link.probeSpec.periodUs, this.rng), () => this.sendProbe(), undefined, Priority.Default);
+    this.world.sim.schedule(nextProbeDelayUs(this.link.probeSpec.periodUs, this.rng), () => this.tick(), undefined, Priority.Default);
+  }
+
+  private tick(): void {
+    if (!this.local.alive) return;
+    this.scheduleProbe();
+    // The worker probes one at a time; the ticker's channel holds one tick, dropping the rest.
+    if (this.probeInFlight) this.tickWaiting = true;
+    else this.sendProbe();
   }
 
   /**
-   * GET /ready on the remote gateway's admin port, through the local proxy: it answers 200 after a
-   * round trip when the gateway is up and reachable; otherwise the local proxy's 1 s connect
-   * timeout ends it (well before the worker's own 50 s HTTP timeout).
+   * `GET http://probe-gateway-<cluster>:4191/ready` through the service mirror's own proxy: the
+   * proxy resolves the probe Service (whose Endpoints are the remote gateway), queues and balances
+   * the request like any other — so a gateway it cannot reach fails the probe the way that proxy
+   * fails a request (fail-fast, then load shedding while the backend stays unready) — and the
+   * gateway's proxy admin server answers `/ready`. The worker's HTTP client gives up after 50 s.
    */
   private sendProbe(): void {
-    if (!this.local.alive) return;
-    const gateway = this.remote.gatewayPod;
-    const up = gateway !== undefined && gateway.alive && this.remote.alive && this.world.network.reachable(this.spec.from, this.spec.to);
-    const rttUs = up ? this.world.network.latencyUs(this.spec.from, this.spec.to) + this.world.network.latencyUs(this.spec.to, this.spec.from) : CONNECT_TIMEOUT_US;
-    this.world.sim.schedule(rttUs, () => this.probeAnswered(up, rttUs), undefined, Priority.Completion);
-    this.scheduleProbe();
+    const pod = this.controllerPod;
+    if (pod === undefined) return;
+    this.probeInFlight = true;
+    const sentUs = this.world.sim.nowUs;
+    let answered = false;
+    const answer = (status: number | undefined): void => {
+      if (answered) return;
+      answered = true;
+      this.world.sim.cancel(timeout);
+      const elapsedUs = this.world.sim.nowUs - sentUs;
+      this.probeAnswered(classifyProbeResponse({ ...(status === undefined ? {} : { status }), elapsedUs }), elapsedUs, status);
+      this.probeInFlight = false;
+      if (this.tickWaiting && this.local.alive) {
+        this.tickWaiting = false;
+        this.sendProbe();
+      }
+    };
+    const timeout = this.world.sim.schedule(GATEWAY_PROBE_TIMEOUT_US, () => answer(undefined), undefined, Priority.Timeout);
+    const request: HttpRequest = {
+      method: "GET",
+      path: this.link.probeSpec.path,
+      authority: `${this.probeService.name}:${this.link.probeSpec.port}`,
+      bodyBytes: 0,
+      origin: PROBE_ORIGIN,
+    };
+    pod.client.send(request, (res) => answer(res.status), undefined);
   }
 
-  private probeAnswered(ok: boolean, rttUs: number): void {
-    const t = onProbeResult(this.probe, { ok, rttUs }, this.world.sim.nowUs);
+  private probeAnswered(result: { ok: boolean; reason: string }, rttUs: number, status: number | undefined): void {
+    const t = onProbeResult(this.probe, { ok: result.ok, rttUs }, this.world.sim.nowUs);
     this.probe = t.state;
     // The gauges `linkerd multicluster gateways` reads, after every probe (one point per period).
     this.history.push({ atUs: this.world.sim.nowUs, alive: this.probe.aliveGauge === 1, latencyMs: this.probe.latencyGaugeMs });
     const alive = watcherGatewayAlive(this.gatewayAlive, t.signal);
-    if (t.signal !== undefined || !ok) this.world.emit("gateway.probed", { from: this.spec.from, to: this.spec.to, ok, reason: t.reason });
+    if (t.signal !== undefined || !result.ok) {
+      this.world.emit("gateway.probed", { from: this.spec.from, to: this.spec.to, ok: result.ok, status: status ?? 0, reason: result.ok ? t.reason : result.reason });
+    }
     if (alive === this.gatewayAlive) return;
     this.gatewayAlive = alive;
     this.world.emit("gateway.liveness-changed", { from: this.spec.from, to: this.spec.to, alive, reason: alive ? "probe-succeeded" : "probe-failed" });
-    for (const m of this.mirrors.values()) this.local.endpointsChanged(m.namespace, m.name);
+    for (const m of this.mirrors.values()) if (m.mode === "gateway") this.local.mirrorEndpointsWritten(m.namespace, m.name, true);
   }
+}
+
+function samePods(a: readonly Pod[], b: readonly Pod[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((p) => set.has(p));
 }

@@ -5,7 +5,10 @@ import { type Distribution, makeDistribution, sampleUs } from "../sim/distributi
 import type { Rng } from "../sim/rng.js";
 import type { NetworkSpec } from "./spec.js";
 
-/** Outbound connect timeout: a connection to an unreachable peer fails after this. */
+/**
+ * Outbound connect timeout: a connection to a peer that does not answer fails after this
+ * (`proxy.outboundConnectTimeout: 1000ms` in the linkerd2 2.16 chart, the proxy's own default too).
+ */
 export const CONNECT_TIMEOUT_US = 1_000_000;
 
 const pairKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
@@ -21,14 +24,17 @@ export class Network {
     for (const b of spec.between) this.between.set(pairKey(b.clusters[0], b.clusters[1]), makeDistribution(b.latency));
   }
 
-  /** One-way latency of one message from a pod in `from` to a pod in `to`, µs. */
-  latencyUs(from: string, to: string): number {
-    let us = sampleUs(this.podToPod, this.rng);
+  /**
+   * One-way latency of one message from a pod in `from` to a pod in `to`, µs. `rng` lets a caller
+   * draw from a stream of its own (connection set-up does), so other traffic's draws do not shift.
+   */
+  latencyUs(from: string, to: string, rng: Rng = this.rng): number {
+    let us = sampleUs(this.podToPod, rng);
     if (from === to && this.extraUs.size === 0) return us;
     if (from !== to) {
       const key = pairKey(from, to);
       const wan = this.between.get(key);
-      if (wan !== undefined) us += sampleUs(wan, this.rng);
+      if (wan !== undefined) us += sampleUs(wan, rng);
       us += this.extraUs.get(key) ?? 0;
     } else {
       us += this.extraUs.get(pairKey(from, from)) ?? 0;
@@ -46,6 +52,11 @@ export class Network {
   partition(a: string, b: string, on: boolean): void {
     const key = pairKey(a, b);
     this.partitions.set(key, Math.max(0, (this.partitions.get(key) ?? 0) + (on ? 1 : -1)));
+  }
+
+  /** What latency faults add between two clusters right now, µs. */
+  extraLatencyUs(a: string, b: string): number {
+    return this.extraUs.get(pairKey(a, b)) ?? 0;
   }
 
   addLatency(a: string, b: string, deltaUs: number): void {

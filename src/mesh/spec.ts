@@ -67,11 +67,16 @@ export interface MeshSettings {
   trustAnchor: string;
   /** Overhead added by each proxy a request passes (outbound and inbound each count once). */
   proxyLatency: DistributionSpec;
-  /** Delay from an object change to a proxy seeing it (sampled per proxy per update). */
-  propagationDelay: DistributionSpec;
+  /**
+   * The control-plane chain from a readiness change to the proxies, one delay per hop (each drawn
+   * per event from its distribution; the scenario schema states each default and its source).
+   */
+  controlPlane: ControlPlaneDelays;
   failover: {
     /** `readiness` = real linkerd-failover; `success-rate-ramp` = the guide's gradual, success-rate-driven alternative. */
     mode: "readiness" | "success-rate-ramp";
+    /** From the operator deciding on a change to its TrafficSplit patch being accepted by the API server. */
+    reconcileDelay: DistributionSpec;
     /** Parameters of `success-rate-ramp` (ignored by `readiness`). */
     successRate: {
       windowUs: number;
@@ -89,11 +94,26 @@ export interface MeshSettings {
     issuerValidityUs: number;
     leafLifetimeUs: number;
   };
-  /** Each cluster's multicluster gateway (one pod, its own proxy). */
+  /**
+   * Each link target's multicluster gateway: one pod that is one proxy process. A request crossing
+   * it passes that proxy once (one proxy latency), and its admin port answers the probes.
+   */
   gateway: {
     /** Requests the gateway forwards at once; more wait. */
     concurrency: number;
   };
+}
+
+/** The hops of the control-plane chain a failover travels, each a delay distribution (µs). */
+export interface ControlPlaneDelays {
+  /** Kubelet readiness decision (or a pod going away) → its Services' Endpoints objects written. */
+  endpointsDelay: DistributionSpec;
+  /** An API object written → a controller's watch (informer) delivering it; drawn per delivery. */
+  watchDelay: DistributionSpec;
+  /** The SMI adaptor seeing a TrafficSplit change → the ServiceProfile's dstOverrides written. */
+  smiAdaptorDelay: DistributionSpec;
+  /** An object change → a proxy seeing it (the destination controller's push; drawn per proxy per update). */
+  propagationDelay: DistributionSpec;
 }
 
 export interface NetworkSpec {
@@ -136,17 +156,35 @@ export interface BehaviorRoute {
 }
 
 export interface ErrorSpec {
-  /** Probability a served request answers `status`. */
+  /** Probability a served request answers `status` (with `grpcStatus`, when set). */
   rate: number;
+  /** HTTP status of the error answers: 500 by default, 200 when `grpcStatus` is set. */
   status: number;
+  /** The answers' grpc-status (0..16), or `none`: a gRPC answer that ends without any. Absent ⇒ a plain HTTP error. */
+  grpcStatus?: number | "none";
+  /** Where the grpc-status travels; only the retry layer can tell the difference (see `GrpcStatusPlace`). Default `headers`. */
+  grpcStatusIn?: "headers" | "trailers" | "streamed";
 }
 
+/**
+ * How a client decides whether a request is gRPC (sends `content-type: application/grpc`):
+ * `grpc` or `http` as written, or `auto` — gRPC when the target Service port looks like one
+ * (see src/mesh/grpc-target.ts).
+ */
+export type RequestProtocol = "auto" | "http" | "grpc";
+
 export interface CallSpec {
-  /** `http://auth.payments.svc.cluster.local:80/verify` style URL. */
+  /** `http://auth.payments.svc.cluster.local:80/verify` style URL; a query string travels with the path. */
   to: string;
   method: string;
   /** Fail the incoming request with 502 when this call fails (default true). */
   required: boolean;
+  /** Default `auto`. */
+  protocol?: RequestProtocol;
+  /** Headers this call sets (lower-case names); absent ⇒ none. */
+  headers?: Record<string, string>;
+  /** Headers copied from the request being served: all of them (`true`), those named, or none (absent, `false`). */
+  forwardHeaders?: boolean | string[];
 }
 
 export type ArrivalSpec =
@@ -170,7 +208,19 @@ export interface TrafficSpec {
   to: string;
   arrivals: ArrivalSpec;
   rate: RatePoint[];
-  requests: Array<{ method: string; path: string; weight: number; bodyBytes: number }>;
+  /** Whether the requests are gRPC (`content-type: application/grpc`), as a client decides it. Default `auto`. */
+  protocol?: RequestProtocol;
+  requests: TrafficRequest[];
+}
+
+export interface TrafficRequest {
+  method: string;
+  /** Path with its query string, if any. */
+  path: string;
+  weight: number;
+  bodyBytes: number;
+  /** Request headers (lower-case names); absent ⇒ none. */
+  headers?: Record<string, string>;
 }
 
 export type FaultAction =
@@ -237,8 +287,15 @@ export type ExpectSpec =
       cluster: string;
       /** Measure from this instant (usually when the fault starts). */
       afterUs: number;
+      /**
+       * Which instant counts as the failover: `patched` (the operator's patch accepted by the API
+       * server) or `proxiesSwitched` (the last proxy holding the split's Service has the new weights).
+       */
+      at: "patched" | "proxiesSwitched";
       /** Pass if the primary loses its weight within this long; absent with `never` ⇒ it must not. */
       withinUs?: number;
+      /** Pass only if the primary loses its weight no sooner than this long after `after`; absent ⇒ no lower bound. */
+      atLeastUs?: number;
       /** Pass only if the primary keeps its weight from `after` to the end. */
       never?: boolean;
       /** Pass when the failover operator does not manage the TrafficSplit; absent ⇒ that fails. */

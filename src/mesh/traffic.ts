@@ -6,9 +6,9 @@ import { type Distribution, makeDistribution, sampleUs } from "../sim/distributi
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
-import { type HttpRequest, parseHttpUrl, type Respond } from "./http.js";
+import { clientHeaders, type HttpRequest, parseHttpUrl, type Respond } from "./http.js";
 import type { Pod } from "./pod.js";
-import type { RatePoint, TrafficSpec } from "./spec.js";
+import type { RatePoint, RequestProtocol, TrafficSpec } from "./spec.js";
 
 /** Rate at `atUs` from a schedule of steps and ramps (the last point at or before `atUs` rules). */
 export function rateAt(schedule: readonly RatePoint[], atUs: number): number {
@@ -30,6 +30,8 @@ export interface TrafficHost extends MeshContext {
   nextOriginId(): number;
   /** Send from a source pod (through its client, or a DNS client for global names). */
   send(pod: Pod, request: HttpRequest, respond: Respond, traffic: string): void;
+  /** Whether a client in `pod` speaks gRPC to `authority` (see grpc-target.ts); absent ⇒ only `protocol: grpc` does. */
+  speaksGrpc?(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean;
 }
 
 export class TrafficGenerator {
@@ -38,6 +40,8 @@ export class TrafficGenerator {
   private readonly authority: string;
   private readonly totalWeight: number;
   private readonly think: Distribution | undefined;
+  /** Each request kind's headers, settled on the first request (the gRPC decision never changes). */
+  private headers: Array<Readonly<Record<string, string>> | undefined> | undefined;
 
   constructor(private readonly spec: TrafficSpec, private readonly host: TrafficHost, private readonly endUs: number) {
     this.rng = host.rng(`traffic/${spec.name}`);
@@ -101,23 +105,31 @@ export class TrafficGenerator {
       return;
     }
     const pod = pods[Math.min(pods.length - 1, Math.floor(this.rng.next() * pods.length))] as Pod;
-    const mix = this.pickRequest();
+    const index = this.pickRequest();
+    const mix = this.spec.requests[index] as TrafficSpec["requests"][number];
+    if (this.headers === undefined) {
+      const grpc = this.host.speaksGrpc?.(pod, this.authority, this.spec.protocol) ?? this.spec.protocol === "grpc";
+      this.headers = this.spec.requests.map((r) => clientHeaders(r.headers, grpc));
+    }
+    const headers = this.headers[index];
     const request: HttpRequest = {
       method: mix.method,
       path: mix.path,
       authority: this.authority,
       bodyBytes: mix.bodyBytes,
+      ...(headers === undefined ? {} : { headers }),
       origin: { id: this.host.nextOriginId(), traffic: this.spec.name },
     };
     this.host.send(pod, request, () => then(), this.spec.name);
   }
 
-  private pickRequest(): TrafficSpec["requests"][number] {
+  /** The index of the next request kind, drawn by weight. */
+  private pickRequest(): number {
     let u = this.rng.next() * this.totalWeight;
-    for (const r of this.spec.requests) {
+    for (const [i, r] of this.spec.requests.entries()) {
       u -= r.weight;
-      if (u < 0) return r;
+      if (u < 0) return i;
     }
-    return this.spec.requests[this.spec.requests.length - 1] as TrafficSpec["requests"][number];
+    return this.spec.requests.length - 1;
   }
 }

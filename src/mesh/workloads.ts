@@ -1,20 +1,45 @@
-// The kubelet and the Deployment controller: pods are created and replaced, readiness probes run
-// against the container (and compete with traffic for it), and every readiness change reaches
-// the Endpoints controller.
+// The kubelet and the workload controllers: each workload gets its pods and its behaviour, pods
+// are created and replaced, readiness probes run against the container (and compete with traffic
+// for it), and every readiness change reaches the Endpoints controller. A meshed pod starts with its inbound proxy in front of its container;
+// a pod that dies takes its connections with it (data-plane.ts).
 
 import { Priority } from "../sim/priority.js";
 import { App } from "./app.js";
+import { appInboundTarget } from "./app-host.js";
 import type { Cluster, Deployment } from "./cluster.js";
-import { POD_START_US } from "./defaults.js";
+import { DEFAULT_BEHAVIOR, POD_START_US } from "./defaults.js";
 import type { HttpRequest } from "./http.js";
 import { GatewayForwarder } from "./multicluster.js";
 import { Pod, type WorkloadTemplate } from "./pod.js";
-import type { WorldInternals } from "./world.js";
+import type { BehaviorSpec } from "./spec.js";
+import type { PodLifecycle, WorldInternals } from "./world-api.js";
 
 const PROBE_ORIGIN = { id: 0, traffic: "kubelet" };
 
-export class Workloads {
+export class Workloads implements PodLifecycle {
+  /** Pods a rollout restart has replaced and will remove once their replacements have started. */
+  private readonly replaced = new Set<Pod>();
+
   constructor(private readonly world: WorldInternals) {}
+
+  /** Every workload's pods: a DaemonSet runs one per node (`nodes` of them), a bare Pod is its own single pod. */
+  createWorkloads(cluster: Cluster, nodes: number, behaviors: readonly BehaviorSpec[]): void {
+    for (const { view, template } of cluster.deploymentTemplates()) {
+      const replicas = view.replicas ?? nodes;
+      const d: Deployment = {
+        view,
+        template,
+        behavior: behaviorFor(behaviors, template.cluster, template.namespace, template.deployment),
+        desiredReplicas: replicas,
+        pods: [],
+        nextOrdinal: 0,
+        degradation: {},
+        probeForcedFail: false,
+      };
+      cluster.deployments.set(`${view.namespace}/${view.name}`, d);
+      for (let i = 0; i < replicas; i++) this.createPod(cluster, d, true);
+    }
+  }
 
   /** Create a pod of `d`; at t = 0 pods start running and ready (the scenario begins in steady state). */
   createPod(cluster: Cluster, d: Deployment, initial: boolean): Pod {
@@ -24,14 +49,17 @@ export class Workloads {
     d.nextOrdinal += 1;
     const pod = new Pod(d.template, name, this.world.sim.nowUs, initial || d.template.readinessProbe === undefined);
     pod.probeForcedFail = d.probeForcedFail;
-    pod.app = new App(d.behavior, this.world.appHost(pod), this.world.rng(`app/${pod.cluster}/${pod.namespace}/${name}`));
-    pod.app.degrade(d.degradation);
+    const host = this.world.appHost(pod);
+    const app = new App(d.behavior, host, this.world.rng(`app/${pod.cluster}/${pod.namespace}/${name}`));
+    pod.app = app;
+    app.degrade(d.degradation);
+    if (pod.meshed) this.world.startInbound(pod, appInboundTarget(app, host, d.behavior.queueLimit));
     pod.client = this.world.clientFor(pod);
     if (pod.meshed) this.world.identity.proxyStarted(pod);
     d.pods.push(pod);
     this.world.server(pod).setConcurrency(pod.app.slots, this.world.sim.nowUs);
     if (d.template.readinessProbe !== undefined) this.scheduleProbe(cluster, pod, initial ? d.template.readinessProbe.periodUs : d.template.readinessProbe.initialDelayUs);
-    if (pod.ready) this.readinessChanged(cluster, pod);
+    if (pod.ready) this.readinessChanged(cluster, pod, initial);
     this.world.emit("pod.started", { pod: pod.label, ready: pod.ready });
     return pod;
   }
@@ -50,8 +78,12 @@ export class Workloads {
     const pod = new Pod(template, "linkerd-gateway-0", this.world.sim.nowUs, true);
     pod.client = this.world.clientFor(pod);
     this.world.identity.proxyStarted(pod);
-    pod.app = new GatewayForwarder(pod, concurrency);
-    this.world.server(pod).setConcurrency(concurrency, this.world.sim.nowUs);
+    const server = this.world.server(pod);
+    const forwarder = new GatewayForwarder(pod, concurrency, (delta) => server.busy(delta, this.world.sim.nowUs));
+    pod.app = forwarder;
+    // The gateway's inbound side hands every request straight on: its forwarder queues without bound.
+    this.world.startInbound(pod, { admits: () => true, handle: (request, respond) => forwarder.handle(request, respond) });
+    server.setConcurrency(concurrency, this.world.sim.nowUs);
     this.world.emit("pod.started", { pod: pod.label, ready: true });
     return pod;
   }
@@ -63,9 +95,15 @@ export class Workloads {
   restart(cluster: Cluster, d: Deployment): void {
     // `kubectl rollout restart` does not apply to a bare Pod: it has no template to roll out.
     if (d.view.kind === "Pod") return;
-    for (const old of d.pods.filter((p) => p.alive)) {
+    // A pod an earlier restart already replaced is on its way out: a second restart replaces the
+    // current revision's pods only, as a new ReplicaSet supersedes the previous one.
+    for (const old of d.pods.filter((p) => p.alive && !this.replaced.has(p))) {
+      this.replaced.add(old);
       this.createPod(cluster, d, false);
-      this.world.sim.schedule(POD_START_US, () => this.killPod(cluster, d, old, "rollout-restart"), undefined, Priority.World);
+      this.world.sim.schedule(POD_START_US, () => {
+        this.replaced.delete(old);
+        this.killPod(cluster, d, old, "rollout-restart");
+      }, undefined, Priority.World);
     }
   }
 
@@ -86,10 +124,17 @@ export class Workloads {
     }
   }
 
+  /**
+   * The pod goes away at once. Its connections break first — clients hear of it one trip later and
+   * fail what they had in flight on them — then what its container and inbound proxy held ends
+   * with a reset (which reaches only HTTP/1 clients), and its own outbound requests end.
+   */
   killPod(cluster: Cluster, d: Deployment, pod: Pod, reason: string): void {
     if (!pod.alive) return;
     pod.alive = false;
-    pod.app.abandonAll({ status: 502, error: "reset", from: "pod-killed" });
+    const reset = { status: 502, error: "reset", from: "pod-killed" } as const;
+    this.world.podDied(pod, reset);
+    pod.app.abandonAll(reset);
     pod.client.abandon();
     d.pods = d.pods.filter((p) => p !== pod);
     this.world.emit("pod.killed", { pod: pod.label, reason });
@@ -101,6 +146,7 @@ export class Workloads {
     for (const pod of d.pods) {
       pod.app.degrade(d.degradation);
       this.world.server(pod).setConcurrency(pod.app.slots, this.world.sim.nowUs);
+      this.world.appCapacityChanged(pod);
     }
   }
 
@@ -158,7 +204,31 @@ export class Workloads {
     }
   }
 
-  private readinessChanged(cluster: Cluster, pod: Pod): void {
-    for (const svc of cluster.servicesOf(pod)) cluster.endpointsChanged(svc.namespace, svc.name);
+  /**
+   * The kubelet reports the pod's readiness (or its end) to the API server; the Endpoints
+   * controller follows after its sync delay. Pods the run starts with are in their Endpoints
+   * already (steady state).
+   */
+  private readinessChanged(cluster: Cluster, pod: Pod, initial = false): void {
+    cluster.podChanged(pod, initial);
   }
+}
+
+/**
+ * The behaviour for a deployment: the matching entry that names the most of cluster, namespace
+ * and deployment; among equally specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
+ */
+export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string): BehaviorSpec {
+  let best: BehaviorSpec | undefined;
+  let bestScore = -1;
+  for (const b of entries) {
+    const s = b.select;
+    if ((s.cluster !== undefined && s.cluster !== cluster) || (s.namespace !== undefined && s.namespace !== namespace) || (s.deployment !== undefined && s.deployment !== deployment)) continue;
+    const score = (s.cluster === undefined ? 0 : 1) + (s.namespace === undefined ? 0 : 1) + (s.deployment === undefined ? 0 : 1);
+    if (score > bestScore) {
+      best = b;
+      bestScore = score;
+    }
+  }
+  return best ?? DEFAULT_BEHAVIOR;
 }

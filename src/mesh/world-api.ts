@@ -1,37 +1,88 @@
-// What the proxies, apps and controllers need from the world they live in. The world implements
-// it; components depend on this interface, not on the world's internals.
+// What the proxies, apps, controllers and fault injectors need from the world they live in. The
+// world implements these interfaces; components depend on them, not on the world's internals, and
+// this file names no component class, so nothing imports its way back round to itself.
 
 import type { FailureAccrualConfig } from "../policy/config.js";
+import type { PodAppHost } from "./app-host.js";
 import type { Balancer } from "./balancer.js";
+import type { Cluster, Deployment, DestinationSubscriber } from "./cluster.js";
 import type { MeshContext } from "./context.js";
 import type { Destination, ServiceRef } from "./destination.js";
-import type { HttpRequest, Respond } from "./http.js";
-import type { CounterName, CounterSeries, GaugeSeries, RequestSeries, SeriesLabels } from "./metrics.js";
-import type { OutboundProxy } from "./outbound.js";
-import type { Pod } from "./pod.js";
+import type { HttpRequest, HttpResponse, Respond } from "./http.js";
+import type { IdentitySystem } from "./identity.js";
+import type { InboundTarget } from "./inbound.js";
+import type { CounterName, CounterSeries, GaugeSeries, RequestSeries, SeriesLabels, ServerSeries } from "./metrics.js";
+import type { Network } from "./network.js";
+import type { Client, Pod } from "./pod.js";
+import type { Selector, WorldSpec } from "./spec.js";
 
 /** What an unmeshed pod's client needs. */
 export interface DirectWorld extends MeshContext {
   /** The Service a host names from `pod`'s point of view, if it exists in the pod's cluster. */
   resolveService(pod: Pod, host: string, port: number): ServiceRef | undefined;
-  /** Ready pods behind a Service right now (kube-proxy's view, updated at once). */
+  /** Ready pods behind a Service right now (kube-proxy's view of its Endpoints). */
   readyEndpoints(cluster: string, namespace: string, name: string): readonly Pod[];
+  /** Send `request` from `from` to the pod `to` (data-plane.ts); `respond` gets the answer. */
   transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void;
   request(labels: SeriesLabels): RequestSeries;
   attempt(labels: SeriesLabels): RequestSeries;
   requestStarted(request: HttpRequest): void;
-  requestEnded(request: HttpRequest): void;
+  /** The client side answered `request` with `status`: counted once, and folded into the run's digest. */
+  requestEnded(request: HttpRequest, status: number): void;
 }
 
+export type { DestinationSubscriber } from "./cluster.js";
+
+/** What a meshed pod's outbound proxy needs. */
 export interface MeshWorld extends DirectWorld {
   /** Current destination config; later changes reach the proxy through `updateDestination`. */
-  subscribeDestination(proxy: OutboundProxy, service: ServiceRef): Destination;
-  /** A balancer for `service` in `proxy`, subscribed to its endpoints. */
-  newBalancer(proxy: OutboundProxy, service: ServiceRef, accrual: FailureAccrualConfig | undefined): Balancer;
+  subscribeDestination(proxy: DestinationSubscriber, service: ServiceRef): Destination;
+  /**
+   * A balancer for `service` in `proxy`, subscribed to its endpoints, using the proxy's
+   * connections. `generation`: how many were built for the same backend in this proxy before
+   * (default 0), so a rebuilt one gets random streams of its own.
+   */
+  newBalancer(proxy: { readonly pod: Pod }, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation?: number): Balancer;
+  /** A dropped backend drained: it stops receiving endpoint updates and lets its connections go. */
+  releaseBalancer(proxy: { readonly pod: Pod }, balancer: Balancer, reason: string): void;
   counter(name: CounterName, labels: SeriesLabels): CounterSeries;
   inFlight(labels: SeriesLabels): GaugeSeries;
-  /** A dead proxy's subscriptions end: no more endpoint or config deliveries. */
-  unsubscribe(proxy: OutboundProxy, balancers: readonly Balancer[]): void;
+  /** A dead proxy's subscriptions end (no more endpoint or config deliveries) and its connections close. */
+  unsubscribe(proxy: DestinationSubscriber, balancers: readonly Balancer[]): void;
   /** An attempt from `pod` to the concrete backend ended (feeds success-rate-driven failover). */
   attemptOutcome(pod: Pod, backend: ServiceRef, ok: boolean): void;
+}
+
+/** Pods coming and going, as the kubelet and the workload controllers do it (workloads.ts). */
+export interface PodLifecycle {
+  killPod(cluster: Cluster, d: Deployment, pod: Pod, reason: string): void;
+  /** Bring the number of pods to the desired replica count. */
+  reconcile(cluster: Cluster, d: Deployment): void;
+  /** `kubectl rollout restart`. */
+  restart(cluster: Cluster, d: Deployment): void;
+  /** Apply the deployment's current fault state to every pod. */
+  applyDegradation(d: Deployment): void;
+  /** readinessFail: probes fail from now on (or pass again). */
+  forceProbeFailure(cluster: Cluster, d: Deployment, on: boolean): void;
+}
+
+/** What the world's helpers (workloads, faults, multicluster, DNS) may reach. */
+export interface WorldInternals extends MeshWorld {
+  readonly spec: WorldSpec;
+  readonly network: Network;
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly workloads: PodLifecycle;
+  readonly identity: IdentitySystem;
+  /** The host a pod's app lives in (app-host.ts). */
+  appHost(pod: Pod): PodAppHost;
+  /** How `pod` sends requests: its outbound proxy when meshed, straight to a pod otherwise. */
+  clientFor(pod: Pod): Client;
+  server(pod: Pod): ServerSeries;
+  deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }>;
+  /** A meshed pod's inbound proxy starts in front of `target`, its container. */
+  startInbound(pod: Pod, target: InboundTarget): void;
+  /** `pod` died: its connections break, requests waiting in its inbound proxy end with `response`. */
+  podDied(pod: Pod, response: HttpResponse): void;
+  /** The container of `pod` freed a slot or changed its capacity. */
+  appCapacityChanged(pod: Pod): void;
 }

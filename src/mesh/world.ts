@@ -1,44 +1,47 @@
 // The simulated world: clusters built from real manifests, pods with their apps and proxies, the
 // network between them, traffic and faults, all on one kernel. `run()` plays the scenario to its
 // end and returns the metrics, edges, coverage marks and invariant findings.
+//
+// A request's walk, top-down: a traffic generator (traffic.ts) or an app's downstream call
+// (app-host.ts) → the pod's client: its outbound proxy (outbound.ts: route, retries, timeouts) and
+// the backend's balancer (balancer.ts: queue, P2C over ready endpoints) → the connection to the
+// endpoint pod (connection.ts) → the network (data-plane.ts) → the server's inbound proxy
+// (inbound.ts) → its app (app.ts) → and back the same way. This file builds the world and answers
+// the components' questions about it (world-api.ts); it does none of those steps itself.
 
 import type { FailureAccrualConfig } from "../policy/config.js";
-import { makeDistribution, sampleUs, type Distribution } from "../sim/distributions.js";
-import { Priority } from "../sim/priority.js";
+import { parseLink } from "../policy/multicluster.js";
 import type { Rng } from "../sim/rng.js";
 import { Simulation } from "../sim/simulation.js";
 import type { Trace, TraceFields } from "../sim/trace.js";
-import type { AppHost } from "./app.js";
+import { PodAppHost } from "./app-host.js";
 import { Balancer } from "./balancer.js";
-import { Cluster, type Deployment } from "./cluster.js";
-import { DEFAULT_BEHAVIOR } from "./defaults.js";
+import { Cluster, type Deployment, type DestinationSubscriber } from "./cluster.js";
+import { DataPlane } from "./data-plane.js";
 import type { Destination, ServiceRef } from "./destination.js";
 import { DirectClient } from "./direct-client.js";
-import { IdentitySystem } from "./identity.js";
 import { DnsClient, DnsFailover } from "./dns.js";
+import { type Edge, EdgeBook } from "./edges.js";
 import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
-import { ServiceMirror } from "./multicluster.js";
-import { applyFault } from "./faults.js";
-import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost } from "./http.js";
+import { FaultInjector } from "./faults.js";
+import { GrpcTargets } from "./grpc-target.js";
+import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost, splitAuthority } from "./http.js";
+import { IdentitySystem } from "./identity.js";
+import type { InboundTarget } from "./inbound.js";
 import { type CounterName, type CounterSeries, type GaugeSeries, MeshMetrics, type RequestSeries, type SeriesLabels, type ServerSeries } from "./metrics.js";
-import { CONNECT_TIMEOUT_US, Network } from "./network.js";
+import { ServiceMirror } from "./multicluster.js";
+import { Network } from "./network.js";
 import { OutboundProxy } from "./outbound.js";
 import type { Client, Pod } from "./pod.js";
-import { parseLink } from "../policy/multicluster.js";
-import type { BehaviorSpec, LinkSpec, Selector, WorldSpec } from "./spec.js";
+import { SeriesCache } from "./series-cache.js";
+import type { CallSpec, LinkSpec, RequestProtocol, Selector, WorldSpec } from "./spec.js";
 import { TrafficGenerator } from "./traffic.js";
-import type { MeshWorld } from "./world-api.js";
+import type { WorldInternals } from "./world-api.js";
 import { Workloads } from "./workloads.js";
 
-export interface Edge {
-  client: string;
-  server: string;
-  clientIdentity: string;
-  serverIdentity: string;
-  /** `√` when mTLS, else Linkerd's no-TLS reason. */
-  secured: string;
-  requests: number;
-}
+export type { Edge } from "./edges.js";
+export { behaviorFor } from "./workloads.js";
+export type { WorldInternals } from "./world-api.js";
 
 export interface WorldResult {
   digest: string;
@@ -60,25 +63,6 @@ export interface WorldResult {
   invariantViolations: string[];
 }
 
-/** What the world's helpers (workloads, faults) may reach. */
-export interface WorldInternals extends MeshWorld {
-  readonly spec: WorldSpec;
-  readonly network: Network;
-  readonly clusters: ReadonlyMap<string, Cluster>;
-  readonly workloads: Workloads;
-  readonly identity: IdentitySystem;
-  appHost(pod: Pod): AppHost;
-  clientFor(pod: Pod): Client;
-  server(pod: Pod): ServerSeries;
-  deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }>;
-}
-
-/**
- * How long a client takes to notice that a connection into a vanished region is dead (HTTP/2 and
- * TCP keepalive; an assumption — Linkerd's docs give no figure). In-flight requests fail then.
- */
-const LOST_CONNECTION_DETECT_US = 10_000_000;
-
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
 const MAX_EVENTS = 5_000_000_000;
 
@@ -89,12 +73,10 @@ export class World implements WorldInternals {
   readonly clusters = new Map<string, Cluster>();
   readonly workloads: Workloads;
   readonly identity: IdentitySystem;
-  private readonly handshakes = new Map<Pod, Map<Pod, { version: number; ok: boolean; code: string }>>();
-  private readonly proxyLatency: Distribution;
-  private readonly proxyRng: Rng;
-  private readonly seriesCache = new Map<string, unknown>();
-  private readonly edges = new Map<string, Edge>();
-  private readonly parsedCalls = new Map<object, ReturnType<typeof parseHttpUrl>>();
+  readonly edges = new EdgeBook();
+  private readonly series: SeriesCache;
+  private readonly dataPlane: DataPlane;
+  private readonly parsedCalls = new Map<CallSpec, ReturnType<typeof parseHttpUrl>>();
   private readonly marks = new Map<string, number>();
   private readonly violations: string[] = [];
   private readonly splitUpdates: SplitUpdate[] = [];
@@ -102,6 +84,7 @@ export class World implements WorldInternals {
   private readonly operators = new Map<string, FailoverOperator>();
   private readonly dnsRecords = new Map<string, DnsFailover>();
   private readonly dnsClients = new Map<Pod, DnsClient>();
+  private readonly grpcTargets = new GrpcTargets();
   private started = 0;
   private endedCount = 0;
   private originIds = 0;
@@ -110,17 +93,19 @@ export class World implements WorldInternals {
     this.sim = new Simulation({ seed: spec.seed, ...(trace === undefined ? {} : { trace }) });
     const windows = spec.expect.flatMap((e) => (e.kind === "metric" ? [e.window] : []));
     this.metrics = new MeshMetrics({ bucketUs: spec.report.timelineUs, warmupUs: spec.warmupUs, durationUs: spec.durationUs, windows });
+    this.series = new SeriesCache(this.metrics);
     this.network = new Network(spec.network, this.rng("net"));
-    this.proxyLatency = makeDistribution(spec.mesh.proxyLatency);
-    this.proxyRng = this.rng("proxy-latency");
+    this.dataPlane = new DataPlane(this, spec.mesh.proxyLatency);
     this.workloads = new Workloads(this);
     this.identity = new IdentitySystem(
       { sim: this.sim, emit: (kind, fields) => this.emit(kind, fields) },
       spec.clusters.map((c) => ({ name: c.name, trustAnchor: c.trustAnchor })),
       { issuerValidityUs: spec.mesh.identity.issuerValidityUs, leafLifetimeUs: spec.mesh.identity.leafLifetimeUs },
     );
-    for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.propagationDelay, this));
-    for (const cluster of this.clusters.values()) this.createDeployments(cluster);
+    for (const c of spec.clusters) this.clusters.set(c.name, new Cluster(c, spec.mesh.controlPlane, this));
+    for (const cluster of this.clusters.values()) {
+      this.workloads.createWorkloads(cluster, spec.clusters.find((c) => c.name === cluster.name)?.nodes ?? 1, spec.behavior);
+    }
     this.startMulticluster();
     for (const d of spec.dns) {
       const provider = new DnsFailover(d, this);
@@ -129,7 +114,8 @@ export class World implements WorldInternals {
     }
     for (const cluster of this.clusters.values()) this.startOperator(cluster);
     for (const t of spec.traffic) new TrafficGenerator(t, this.trafficHost(), spec.durationUs).start();
-    for (const f of spec.faults) applyFault(this, f);
+    const faults = new FaultInjector(this);
+    for (const f of spec.faults) faults.apply(f);
   }
 
   /**
@@ -153,7 +139,7 @@ export class World implements WorldInternals {
       simulatedUs: this.sim.nowUs,
       requests: this.started,
       metrics: this.metrics,
-      edges: [...this.edges.values()].sort((a, b) => (a.client !== b.client ? (a.client < b.client ? -1 : 1) : a.server < b.server ? -1 : a.server > b.server ? 1 : 0)),
+      edges: this.edges.sorted(),
       marks: this.marks,
       workloads: this.workloadCounts(),
       splitUpdates: this.splitUpdates,
@@ -190,7 +176,7 @@ export class World implements WorldInternals {
     return this.sim.rng(label);
   }
 
-  // ---- MeshWorld -------------------------------------------------------------------------------
+  // ---- MeshWorld: what proxies and clients ask -------------------------------------------------
 
   resolveService(pod: Pod, host: string, port: number): ServiceRef | undefined {
     const cluster = this.clusters.get(pod.cluster) as Cluster;
@@ -203,23 +189,30 @@ export class World implements WorldInternals {
     return this.clusters.get(cluster)?.readyEndpoints(namespace, name) ?? [];
   }
 
-  subscribeDestination(proxy: OutboundProxy, service: ServiceRef): Destination {
+  subscribeDestination(proxy: DestinationSubscriber, service: ServiceRef): Destination {
     return (this.clusters.get(proxy.pod.cluster) as Cluster).subscribeDestination(proxy, service);
   }
 
-  newBalancer(proxy: OutboundProxy, service: ServiceRef, accrual: FailureAccrualConfig | undefined): Balancer {
-    const label = `${proxy.pod.cluster}/${proxy.pod.namespace}/${proxy.pod.name}/${service.namespace}/${service.name}:${service.port}`;
-    const b = new Balancer(label, this, accrual, proxy.pod);
+  newBalancer(proxy: { readonly pod: Pod }, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation = 0): Balancer {
+    // A backend built again (dropped, then listed again) gets random streams of its own.
+    const label = `${proxy.pod.cluster}/${proxy.pod.namespace}/${proxy.pod.name}/${service.namespace}/${service.name}:${service.port}${generation === 0 ? "" : `#${generation}`}`;
+    const b = new Balancer(label, this, accrual, proxy.pod, this.dataPlane.endpointConnections(proxy.pod));
     const cluster = this.clusters.get(proxy.pod.cluster) as Cluster;
     b.authorityOverride = cluster.authorityOverride(service);
     cluster.subscribeEndpoints(b, service);
     return b;
   }
 
-  unsubscribe(proxy: OutboundProxy, balancers: readonly Balancer[]): void {
+  releaseBalancer(proxy: { readonly pod: Pod }, balancer: Balancer, reason: string): void {
+    (this.clusters.get(proxy.pod.cluster) as Cluster).unsubscribeEndpoints(balancer);
+    balancer.close(reason);
+  }
+
+  unsubscribe(proxy: DestinationSubscriber, balancers: readonly Balancer[]): void {
     const cluster = this.clusters.get(proxy.pod.cluster) as Cluster;
     cluster.unsubscribeDestinations(proxy);
     for (const b of balancers) cluster.unsubscribeEndpoints(b);
+    this.dataPlane.clientGone(proxy.pod);
   }
 
   attemptOutcome(pod: Pod, backend: ServiceRef, ok: boolean): void {
@@ -227,111 +220,33 @@ export class World implements WorldInternals {
   }
 
   transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
-    const target = this.clusters.get(to.cluster) as Cluster;
-    if (!this.network.reachable(from.cluster, to.cluster) || !target.alive) {
-      // Nothing answers: no RST comes back from a partitioned or vanished region.
-      this.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "unreachable" }), undefined, Priority.Completion, from);
-      return;
-    }
-    if (from.meshed && to.meshed && !this.handshake(from, to).ok) {
-      // The mTLS handshake fails (untrusted anchor, expired certificate): so does the connection.
-      const rttUs = this.network.latencyUs(from.cluster, to.cluster) + this.network.latencyUs(to.cluster, from.cluster);
-      this.sim.schedule(rttUs, () => respond({ status: 502, error: "connect-error", from: "tls-handshake" }), undefined, Priority.Completion, from);
-      return;
-    }
-    const outUs = (from.meshed ? this.hopUs() : 0) + this.network.latencyUs(from.cluster, to.cluster) + (to.meshed ? this.hopUs() : 0);
-    this.sim.schedule(outUs, () => this.arrive(from, to, request, respond), undefined, Priority.Completion);
-  }
-
-  private arrive(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
-    const back = (res: HttpResponse): void => {
-      // A region that vanishes sends nothing back: in-flight requests end only when the client's
-      // connection is found dead.
-      const lost = !(this.clusters.get(to.cluster) as Cluster).alive;
-      const delayUs = lost ? LOST_CONNECTION_DETECT_US : this.network.latencyUs(to.cluster, from.cluster);
-      this.sim.schedule(delayUs, () => respond(res), undefined, Priority.Completion, from);
-    };
-    if (!to.alive) return back({ status: 502, error: "connect-error", from: "connection-refused" });
-    // The sender died while the request travelled: its connection is gone, nothing is served.
-    if (!from.alive) return;
-    this.recordEdge(from, to);
-    this.counter("arrivals", { traffic: request.origin.traffic, server: to.workload }).add(this.sim.nowUs);
-    const arrivedUs = this.sim.nowUs;
-    const server = this.server(to);
-    to.app.handle(request, (res) => {
-      server.record(arrivedUs, this.sim.nowUs, res.status < 500, res.status);
-      back(res.error === "reset" ? { status: 502, error: "reset", from: res.from ?? "reset" } : res);
-    });
-  }
-
-  /** mTLS between two proxies, cached per pod pair until any certificate or bundle changes. */
-  private handshake(from: Pod, to: Pod): { ok: boolean; code: string } {
-    let byServer = this.handshakes.get(from);
-    if (byServer === undefined) {
-      byServer = new Map();
-      this.handshakes.set(from, byServer);
-    }
-    const cached = byServer.get(to);
-    if (cached !== undefined && cached.version === this.identity.version) return cached;
-    const r = this.identity.handshake(from, to);
-    const entry = { version: this.identity.version, ok: r.ok, code: r.code };
-    byServer.set(to, entry);
-    return entry;
-  }
-
-  private hopUs(): number {
-    return sampleUs(this.proxyLatency, this.proxyRng);
-  }
-
-  private recordEdge(from: Pod, to: Pod): void {
-    const known = from.edges.get(to);
-    if (known !== undefined) {
-      known.requests += 1;
-      return;
-    }
-    const key = `${from.workload}|${to.workload}`;
-    let e = this.edges.get(key);
-    if (e === undefined) {
-      const secured = !from.meshed ? "Not Provided By Remote" : !to.meshed ? "Not Provided By Service Discovery" : "√";
-      e = { client: from.workload, server: to.workload, clientIdentity: from.identity, serverIdentity: to.identity, secured, requests: 0 };
-      this.edges.set(key, e);
-    }
-    e.requests += 1;
-    from.edges.set(to, e);
+    this.dataPlane.transmit(from, to, request, respond);
   }
 
   request(labels: SeriesLabels): RequestSeries {
-    return this.cached("r", labels, () => this.metrics.request(labels));
+    return this.series.request(labels);
   }
   attempt(labels: SeriesLabels): RequestSeries {
-    return this.cached("a", labels, () => this.metrics.attempt(labels));
+    return this.series.attempt(labels);
   }
   counter(name: CounterName, labels: SeriesLabels): CounterSeries {
-    return this.cached(`c:${name}`, labels, () => this.metrics.counter(name, labels));
+    return this.series.counter(name, labels);
   }
   inFlight(labels: SeriesLabels): GaugeSeries {
-    return this.cached("g", labels, () => this.metrics.inFlight(labels));
+    return this.series.inFlight(labels);
   }
   server(pod: Pod): ServerSeries {
-    pod.serverSeries ??= this.metrics.server({ server: pod.workload, pod: pod.name });
-    return pod.serverSeries;
-  }
-
-  private cached<T>(kind: string, labels: SeriesLabels, make: () => T): T {
-    const key = `${kind}|${labels.traffic ?? ""}|${labels.client ?? ""}|${labels.service ?? ""}|${labels.route ?? ""}|${labels.backend ?? ""}|${labels.server ?? ""}|${labels.pod ?? ""}`;
-    let s = this.seriesCache.get(key) as T | undefined;
-    if (s === undefined) {
-      s = make();
-      this.seriesCache.set(key, s);
-    }
-    return s;
+    return this.series.server(pod);
   }
 
   requestStarted(_request: HttpRequest): void {
     this.started += 1;
   }
 
-  requestEnded(request: HttpRequest): void {
+  requestEnded(request: HttpRequest, status: number): void {
+    // Every answer's instant and status feed the digest: two runs that differ in any request's
+    // timing or outcome differ in digest, whether or not a trace record was written for it.
+    this.sim.trace.absorbValues(this.sim.nowUs, request.origin.id, status);
     if (request.endedAtUs !== undefined) {
       this.violations.push(`request ${request.method} ${request.path} (origin ${request.origin.id}) ended twice: at ${request.endedAtUs}us and ${this.sim.nowUs}us`);
       return;
@@ -340,45 +255,38 @@ export class World implements WorldInternals {
     this.endedCount += 1;
   }
 
-  // ---- WorldInternals --------------------------------------------------------------------------
+  // ---- WorldInternals: what workloads, faults and controllers ask ------------------------------
 
-  appHost(pod: Pod): AppHost {
-    const series = (): ServerSeries => this.server(pod);
-    const parsedCalls = this.parsedCalls;
-    return {
-      after: (delayUs, fn) => {
-        this.sim.schedule(delayUs, fn, undefined, Priority.Completion, pod);
-      },
-      call: (spec, parent, respond) => {
-        let url = parsedCalls.get(spec);
-        if (url === undefined) {
-          url = parseHttpUrl(spec.to);
-          parsedCalls.set(spec, url);
-        }
-        if (url === undefined) return respond({ status: 502, error: "other", from: "bad-call-url" });
-        const request: HttpRequest = {
-          method: spec.method,
-          path: url.path,
-          authority: `${url.host}:${url.port}`,
-          bodyBytes: 0,
-          origin: parent.origin,
-        };
-        pod.client.send(request, respond, undefined);
-      },
-      sideEffect: (route, request) => {
-        const origin = request.origin;
-        const key = `${pod.workload} ${route}`;
-        origin.sideEffects ??= new Map();
-        const n = (origin.sideEffects.get(key) ?? 0) + 1;
-        origin.sideEffects.set(key, n);
-        if (n > 1) {
-          this.counter("duplicates", { traffic: origin.traffic, server: pod.workload, route }).add(this.sim.nowUs);
-          this.emit("side-effect.duplicated", { server: pod.workload, route, origin: origin.id, executions: n, reason: "repeated-execution" });
-        }
-      },
-      busy: (delta) => series().busy(delta, this.sim.nowUs),
-      rejected: () => this.emit("app.rejected", { pod: pod.label, reason: "queue-full" }),
-    };
+  appHost(pod: Pod): PodAppHost {
+    return new PodAppHost(pod, this);
+  }
+
+  callUrl(spec: CallSpec): ReturnType<typeof parseHttpUrl> {
+    if (!this.parsedCalls.has(spec)) this.parsedCalls.set(spec, parseHttpUrl(spec.to));
+    return this.parsedCalls.get(spec);
+  }
+
+  startInbound(pod: Pod, target: InboundTarget): void {
+    this.dataPlane.startInbound(pod, target);
+  }
+
+  podDied(pod: Pod, response: HttpResponse): void {
+    this.dataPlane.podDied(pod, response);
+  }
+
+  appCapacityChanged(pod: Pod): void {
+    this.dataPlane.capacityChanged(pod);
+  }
+
+  clusterAlive(name: string): boolean {
+    return this.clusters.get(name)?.alive ?? false;
+  }
+
+  /** Whether a client in `pod` speaks gRPC to `authority`: as written, or decided by the target (grpc-target.ts). */
+  speaksGrpc(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean {
+    const cluster = this.clusters.get(pod.cluster) as Cluster;
+    const { host, port } = splitAuthority(authority);
+    return this.grpcTargets.isGrpc(protocol, pod.cluster, cluster, protocol === undefined || protocol === "auto" ? this.resolveService(pod, host, port) : undefined);
   }
 
   clientFor(pod: Pod): Client {
@@ -438,26 +346,6 @@ export class World implements WorldInternals {
     operator.start();
   }
 
-  /** Every workload's pods: a DaemonSet runs one per node, a bare Pod is its own single pod. */
-  private createDeployments(cluster: Cluster): void {
-    const nodes = this.spec.clusters.find((c) => c.name === cluster.name)?.nodes ?? 1;
-    for (const { view, template } of cluster.deploymentTemplates()) {
-      const replicas = view.replicas ?? nodes;
-      const d: Deployment = {
-        view,
-        template,
-        behavior: behaviorFor(this.spec.behavior, template.cluster, template.namespace, template.deployment),
-        desiredReplicas: replicas,
-        pods: [],
-        nextOrdinal: 0,
-        degradation: {},
-        probeForcedFail: false,
-      };
-      cluster.deployments.set(`${view.namespace}/${view.name}`, d);
-      for (let i = 0; i < replicas; i++) this.workloads.createPod(cluster, d, true);
-    }
-  }
-
   private trafficHost() {
     return {
       sim: this.sim,
@@ -468,6 +356,7 @@ export class World implements WorldInternals {
         return d === undefined ? [] : d.pods.filter((p) => p.alive);
       },
       nextOriginId: () => ++this.originIds,
+      speaksGrpc: (pod: Pod, authority: string, protocol: RequestProtocol | undefined) => this.speaksGrpc(pod, authority, protocol),
       send: (pod: Pod, request: HttpRequest, respond: Respond, traffic: string) => {
         const host = request.authority.split(":")[0] as string;
         if (!this.dnsRecords.has(host)) return pod.client.send(request, respond, traffic);
@@ -480,23 +369,4 @@ export class World implements WorldInternals {
       },
     };
   }
-}
-
-/**
- * The behaviour for a deployment: the matching entry that names the most of cluster, namespace
- * and deployment; among equally specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
- */
-export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string): BehaviorSpec {
-  let best: BehaviorSpec | undefined;
-  let bestScore = -1;
-  for (const b of entries) {
-    const s = b.select;
-    if ((s.cluster !== undefined && s.cluster !== cluster) || (s.namespace !== undefined && s.namespace !== namespace) || (s.deployment !== undefined && s.deployment !== deployment)) continue;
-    const score = (s.cluster === undefined ? 0 : 1) + (s.namespace === undefined ? 0 : 1) + (s.deployment === undefined ? 0 : 1);
-    if (score > bestScore) {
-      best = b;
-      bestScore = score;
-    }
-  }
-  return best ?? DEFAULT_BEHAVIOR;
 }

@@ -14,7 +14,13 @@ export interface BackendQueueConfig {
 
 /** Proxy v2.246.0 outbound defaults (the policy controller's `{100, 3s}` is ignored by the proxy). */
 export const OUTBOUND_QUEUE_DEFAULTS: BackendQueueConfig = { capacity: 10_000, failFastTimeoutUs: 3_000_000 };
-/** Proxy v2.246.0 inbound defaults. */
+/**
+ * Proxy v2.246.0 inbound defaults (`DEFAULT_INBOUND_HTTP_QUEUE_CAPACITY`,
+ * `DEFAULT_INBOUND_HTTP_FAILFAST_TIMEOUT` in `linkerd/app/src/env.rs`): the queue in front of the
+ * inbound proxy's client to the application (`linkerd/app/inbound/src/http/router.rs`). The
+ * inbound server answers its FailFastError with 504 and its LoadShedError with 503
+ * (`ServerRescue`, `linkerd/app/inbound/src/http/server.rs`), as the outbound server does.
+ */
 export const INBOUND_QUEUE_DEFAULTS: BackendQueueConfig = { capacity: 10_000, failFastTimeoutUs: 1_000_000 };
 
 export type FailFastState =

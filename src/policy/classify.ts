@@ -19,11 +19,49 @@ import {
 /** gRPC codes the proxy counts as failures by default: UNKNOWN, DEADLINE_EXCEEDED, PERMISSION_DENIED, INTERNAL, UNAVAILABLE, DATA_LOSS. */
 export const DEFAULT_GRPC_FAILURE_CODES: readonly number[] = [2, 4, 7, 13, 14, 15];
 
-const GRPC_CODE_NAMES: readonly string[] = [
+/** gRPC status codes by number, spelt as gRPC spells them (`grpc/doc/statuscodes.md`). */
+export const GRPC_CODE_NAMES: readonly string[] = [
   "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
   "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
 ];
+
+/** The content-type prefix that makes a request gRPC to the proxy's classifier (`classify.rs::is_grpc`). */
+export const GRPC_CONTENT_TYPE = "application/grpc";
+
+/** Whether a request with this content-type is gRPC: it starts with `application/grpc` (`+proto` and the like included). */
+export function isGrpcContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith(GRPC_CONTENT_TYPE);
+}
+
+/** A gRPC status code from its name as gRPC spells it (`UNAVAILABLE`) or its number; undefined if neither. */
+export function grpcCodeFromName(name: string): number | undefined {
+  if (/^[0-9]+$/.test(name)) {
+    const n = Number(name);
+    return n <= 16 ? n : undefined;
+  }
+  const i = GRPC_CODE_NAMES.indexOf(name);
+  return i < 0 ? undefined : i;
+}
+
+/**
+ * Where a response's grpc-status travelled, which decides whether the retry layer sees it:
+ * `headers` — a Trailers-Only response (one HEADERS frame, the form gRPC uses for an error without
+ * a message); `trailers` — the trailers right behind the first DATA frame; `streamed` — trailers
+ * after a body of more frames, not there yet when the retry layer has read the first one.
+ */
+export type GrpcStatusPlace = "headers" | "trailers" | "streamed";
+
+/**
+ * The grpc-status the retry layer can judge. Both retry stacks read the response through
+ * `PeekTrailersBody` (linkerd2-proxy `linkerd/http/retry/src/peek_trailers.rs` @ release/v2.246.0):
+ * a grpc-status header, else trailers that are available at once after at most one DATA frame
+ * (`now_or_never`). Trailers behind a longer stream are not seen: `retry.linkerd.io/grpc` cannot
+ * match them, and a ServiceProfile route's classifier judges the attempt without them.
+ */
+export function grpcStatusSeenByRetry(grpcStatus: number | undefined, place: GrpcStatusPlace | undefined): number | undefined {
+  return place === "streamed" ? undefined : grpcStatus;
+}
 
 /** What came back for one attempt. */
 export interface ResponseOutcome {
@@ -97,6 +135,16 @@ export function classifyDefault(outcome: ResponseOutcome): Classification {
   }
   const failure = outcome.status >= 500 && outcome.status <= 599;
   return { failure, reason: `HTTP ${outcome.status} is ${failure ? "" : "not "}in 500..599` };
+}
+
+/**
+ * The classifier of a client-policy route (linkerd2-proxy `logical/policy/route.rs`, `Param<classify::Request>`
+ * @ release/v2.246.0): an HTTPRoute rule (and the default route) classifies gRPC requests by the
+ * default gRPC codes and others by 5xx, as the default classifier does; a GRPCRoute rule
+ * classifies every response as gRPC, whatever the request's content-type.
+ */
+export function classifyPolicyRoute(routeKind: "http" | "grpc", outcome: ResponseOutcome): Classification {
+  return classifyDefault(routeKind === "grpc" ? { ...outcome, isGrpc: true } : outcome);
 }
 
 /** Whether a converted response condition matches an HTTP status. */

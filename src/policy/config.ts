@@ -63,6 +63,14 @@ export interface BackoffConfig {
 /** The fixed backoff the 2.16 policy controller sends for annotation retries. */
 export const ANNOTATION_RETRY_BACKOFF: BackoffConfig = { minUs: 25_000, maxUs: 250_000, jitterRatio: 1.0 };
 
+/**
+ * Reconnect backoff of a proxy's connection to an endpoint: 100 ms doubling to 500 ms, jitter 0.1
+ * (`DEFAULT_OUTBOUND_CONNECT_BACKOFF` and `DEFAULT_INBOUND_CONNECT_BACKOFF` in linkerd2-proxy
+ * `linkerd/app/src/env.rs` @ release/v2.246.0; the 2.16 chart does not override them). One stream
+ * serves consecutive failures and a successful connect drops it (`linkerd/reconnect/src/lib.rs`).
+ */
+export const CONNECT_BACKOFF: BackoffConfig = { minUs: 100_000, maxUs: 500_000, jitterRatio: 0.1 };
+
 /** Request bodies larger than this are never retried (both stacks). */
 export const MAX_BUFFERED_BYTES = 64 * 1024;
 

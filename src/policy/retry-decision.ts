@@ -3,7 +3,10 @@
 // backoff); the annotation/HTTPRoute stack mirrors `linkerd/http/retry/src/lib.rs`
 // (`send_req_with_retries`) and `.../logical/policy/route/retry.rs` (`is_retryable`), at
 // linkerd2-proxy release/v2.246.0. Deliberate difference: the retry loop is unrolled into one
-// decision per finished attempt plus, on the annotation stack, a readiness check after backoff.
+// decision per finished attempt. There is no readiness check after the backoff to port: upstream
+// checks that the inner service is ready at once, but on the route stack that service is
+// `LoadShed`, which always answers ready, so a granted retry is always sent — and shed with 503 by
+// LoadShed when every backend's gate is shut.
 
 import type { BackoffConfig, HttpRetryConfig } from "./config.js";
 import { ANNOTATION_RETRY_BACKOFF, MAX_BUFFERED_BYTES } from "./config.js";
@@ -165,9 +168,9 @@ export function classifyAnnotationOutcome(
 
 /**
  * Decide after attempt `attempt`. `limit` counts retries, so attempts ≤ limit + 1. A granted retry
- * still has to pass `decideRetryDispatch` when its backoff ends. The request deadline is not
- * consulted: it is enforced inside each attempt (see request-timeouts.ts), so an attempt started
- * after it fails at once with `request-timeout`.
+ * is sent when its backoff ends, whatever the backends' readiness (see the header). The request
+ * deadline is not consulted: it is enforced inside each attempt (see request-timeouts.ts), so an
+ * attempt dispatched after it fails at once with `request-timeout`.
  */
 export function decideAnnotationRetry(input: AnnotationRetryInput): AnnotationRetryDecision {
   const retry = input.retry;
@@ -188,18 +191,4 @@ export function decideAnnotationRetry(input: AnnotationRetryInput): AnnotationRe
     nextAttempt,
     nextAttemptHasPerTryTimeout: attemptHasPerTryTimeout(nextAttempt, retry.limit),
   };
-}
-
-export interface RetryDispatchDecision {
-  dispatch: boolean;
-  /** `overflow`: the route's inner service was not immediately ready, so the previous result stands. */
-  reason: "inner-ready" | "overflow";
-}
-
-/**
- * After the backoff: the retry is sent only if the inner service is ready right now (a backend
- * in fail-fast or a full queue makes it not ready); otherwise the previous result is returned.
- */
-export function decideRetryDispatch(innerReady: boolean): RetryDispatchDecision {
-  return innerReady ? { dispatch: true, reason: "inner-ready" } : { dispatch: false, reason: "overflow" };
 }

@@ -7,7 +7,8 @@ import type { Edge } from "../mesh/world.js";
 import { formatMeasured } from "../scenario/expect.js";
 import type { FindingsJson } from "../scenario/findings.js";
 import type { ScenarioRun } from "../scenario/run.js";
-import { type EdgeRow, formatEdgesTable, formatGatewaysTable, formatRoutesTable, formatStatTable, type RouteRow, type StatRow } from "./tables.js";
+import { GRPC_CODE_NAMES } from "../policy/classify.js";
+import { type EdgeRow, formatEdgesTable, formatGatewaysTable, formatResponsesTable, formatRoutesTable, formatStatTable, type ResponseRow, type RouteRow, type StatRow } from "./tables.js";
 
 /** The run-wide window after warmup, which the metrics answer exactly. */
 export function wholeRun(run: ScenarioRun): [number, number] {
@@ -52,6 +53,27 @@ export function routeRows(metrics: MeshMetrics, window: [number, number], cluste
   return rows;
 }
 
+/**
+ * Logical requests per route by the labels of the proxy's `response_total` (classification,
+ * status_code, grpc_status). Only routes that saw a grpc-status, unless `all`.
+ */
+export function responseRows(metrics: MeshMetrics, window: [number, number], opts: { cluster?: string | undefined; all?: boolean } = {}): ResponseRow[] {
+  const rows: ResponseRow[] = [];
+  for (const r of routeRows(metrics, window, opts.cluster)) {
+    const s = metrics.query({ service: r.service, route: r.route, ...(opts.cluster === undefined ? {} : { client: `${opts.cluster}/*` }) }, window);
+    if (opts.all !== true && !s.responses.some((x) => x.grpcStatus !== undefined)) continue;
+    for (const x of s.responses) {
+      rows.push({ route: r.route, service: r.service, classification: x.classification, status: x.status, ...(x.grpcStatus === undefined ? {} : { grpcStatus: x.grpcStatus }), requests: x.count });
+    }
+  }
+  return rows;
+}
+
+/** A gRPC status code's name as gRPC spells it. */
+function grpcName(code: number): string {
+  return GRPC_CODE_NAMES[code] ?? "UNKNOWN";
+}
+
 export function edgeRows(edges: readonly Edge[]): EdgeRow[] {
   return edges.map((e) => {
     const [, srcNs, src] = e.client.split("/") as [string, string, string];
@@ -78,6 +100,8 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
     out.push("", `$ linkerd${ctx} viz stat deploy -A (inbound)`, formatStatTable(statRows(run.world.metrics, w, pods, only), { allNamespaces: true }).trimEnd());
     const routes = routeRows(run.world.metrics, w, only);
     if (routes.length > 0) out.push("", `$ linkerd${ctx} viz routes -o wide (outbound, per destination)`, formatRoutesTable(routes).trimEnd());
+    const grpc = responseRows(run.world.metrics, w, { cluster: only });
+    if (grpc.length > 0) out.push("", "response_total by classification, status_code, grpc_status (outbound, routes that answered gRPC)", formatResponsesTable(grpc, grpcName).trimEnd());
     const edges = run.world.edges.filter((e) => only === undefined || e.client.startsWith(`${only}/`));
     if (edges.length > 0) out.push("", `$ linkerd${ctx} viz edges deploy -A`, formatEdgesTable(edgeRows(edges)).trimEnd());
     const gateways = run.world.gateways.filter((g) => g.from === cluster);
@@ -88,7 +112,9 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
   if (run.world.splitUpdates.length > 0) {
     out.push("", "failover (TrafficSplit weights over time)");
     for (const u of run.world.splitUpdates) {
-      out.push(`  ${(u.atUs / 1e6).toFixed(3).padStart(9)}s  ${u.cluster} ${u.split}  ${u.weights.map((x) => `${x.service}=${x.weight}`).join(" ")}  (${u.reason})`);
+      // The patch instant, then when the last proxy holding the split's Service had it.
+      const switched = u.proxiesSwitchedAtUs === undefined ? "" : `, every proxy by ${(u.proxiesSwitchedAtUs / 1e6).toFixed(3)}s`;
+      out.push(`  ${(u.atUs / 1e6).toFixed(3).padStart(9)}s  ${u.cluster} ${u.split}  ${u.weights.map((x) => `${x.service}=${x.weight}`).join(" ")}  (${u.reason}${switched})`);
     }
   }
   if (run.world.invariantViolations.length > 0) {
@@ -135,6 +161,13 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: Fi
       actualRps: nullIfNaN(r.actual.rps),
       latencyMsP50: nullIfNaN(r.effective.latencyUs.p50 / 1000),
       latencyMsP99: nullIfNaN(r.effective.latencyUs.p99 / 1000),
+      // The proxy's `response_total` labels; grpc_status is null when the response carried none.
+      responses: run.world.metrics.query({ service: r.service, route: r.route }, w).responses.map((x) => ({
+        classification: x.classification,
+        status_code: x.status,
+        grpc_status: x.grpcStatus ?? null,
+        count: x.count,
+      })),
     })),
     edges: run.world.edges.map((e) => ({ client: e.client, server: e.server, secured: e.secured, requests: e.requests })),
     ...(findings ?? {}),

@@ -113,6 +113,38 @@ export function formatRoutesTable(rows: readonly RouteRow[], opts: RoutesTableOp
   return tabwriteRight([header, ...body]) + "\n";
 }
 
+/** Logical requests with one set of the proxy's `response_total` labels, on one route. */
+export interface ResponseRow {
+  route: string;
+  service: string;
+  classification: "success" | "failure";
+  /** HTTP status (`status_code`). */
+  status: number;
+  /** `grpc_status`; absent ⇒ the response carried none (the label is empty). */
+  grpcStatus?: number;
+  requests: number;
+}
+
+/**
+ * `response_total` by route, classification, status_code and grpc_status, as Prometheus holds it
+ * (viz's tables show only the success rate derived from `classification`). gRPC statuses print
+ * as their number and name, an empty label as `-`.
+ */
+export function formatResponsesTable(rows: readonly ResponseRow[], grpcName: (code: number) => string): string {
+  const sorted = [...rows].sort((a, b) => compare(a.service + a.route, b.service + b.route));
+  const routeWidth = Math.max(width("ROUTE"), ...rows.map((r) => width(r.route)));
+  const header = [padRight("ROUTE", routeWidth), "SERVICE", "CLASSIFICATION", "STATUS_CODE", "GRPC_STATUS", "REQUESTS"];
+  const body = sorted.map((r) => [
+    padRight(r.route, routeWidth),
+    r.service,
+    r.classification,
+    String(r.status),
+    r.grpcStatus === undefined ? "-" : `${r.grpcStatus} (${grpcName(r.grpcStatus)})`,
+    String(r.requests),
+  ]);
+  return tabwriteRight([header, ...body]);
+}
+
 /** `linkerd viz edges [-o wide]`: SRC DST SRC_NS DST_NS [CLIENT_ID SERVER_ID] SECURED. */
 export function formatEdgesTable(rows: readonly EdgeRow[], opts: { wide?: boolean } = {}): string {
   if (rows.length === 0) return "No edges found.\n";

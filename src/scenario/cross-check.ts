@@ -1,6 +1,7 @@
 // Checks that need the whole scenario at once: names that must refer to something (clusters,
 // namespaces and deployments in selectors, the traffic source, cluster pairs, link ends,
-// expectation filters, the TrafficSplit a failover expectation watches), names that must be
+// expectation filters — a link target's gateway among them —, the TrafficSplit a failover
+// expectation watches, a failover band that can be met), names that must be
 // unique (links included), and instants that must fall
 // inside the run. Each error points at the line that names the missing thing and suggests the
 // closest name that does exist.
@@ -10,6 +11,7 @@ import { describeObject, type K8sObject } from "../k8s/object.js";
 import { WORKLOAD_KINDS, isWorkload } from "../k8s/views.js";
 import type { ExpectSpec, LinkSpec, Selector, WorldSpec } from "../mesh/spec.js";
 import { suggest } from "../k8s/suggest.js";
+import { parseLink } from "../policy/multicluster.js";
 import { formatDurationUs } from "../sim/time.js";
 import { FAULT_KINDS, type ParsedScenario } from "./schema.js";
 import { type FieldPath, makeError, nodeAt, positionAt, type YamlSource } from "./yaml-source.js";
@@ -22,6 +24,9 @@ interface Inventory {
   /** `namespace/name` of every TrafficSplit. */
   splits: Set<string>;
 }
+
+/** The multicluster gateway every link target runs, as expectation filters name its workload. */
+export const GATEWAY_WORKLOAD = "linkerd-multicluster/linkerd-gateway";
 
 function inventoryOf(objects: readonly K8sObject[]): Inventory {
   const inv: Inventory = { namespaces: new Set(), deployments: new Set(), splits: new Set() };
@@ -46,7 +51,11 @@ class Checker {
     private readonly src: YamlSource,
   ) {
     this.inventories = new Map(world.clusters.map((c) => [c.name, inventoryOf(c.objects)]));
+    this.gateways = gatewayClusters(world);
   }
+
+  /** Clusters that run a multicluster gateway (those a link targets). */
+  private readonly gateways: Set<string>;
 
   fail(path: FieldPath, message: string, expected?: string, suggestion?: string): void {
     this.errors.push(makeError(positionAt(this.src, path), path, message, { expected, suggestion }));
@@ -99,6 +108,10 @@ class Checker {
     }
     const [cluster, namespace, deployment] = parts as [string, string, string];
     if (!this.cluster(cluster, path)) return;
+    if (`${namespace}/${deployment}` === GATEWAY_WORKLOAD) {
+      if (!this.gateways.has(cluster)) this.fail(path, `cluster ${cluster} runs no multicluster gateway: no link targets it`);
+      return;
+    }
     const deps = this.inventories.get(cluster)?.deployments ?? new Set<string>();
     if (!deps.has(`${namespace}/${deployment}`)) {
       this.fail(path, `no deployment ${namespace}/${deployment} in cluster ${cluster}`, undefined, suggest(`${namespace}/${deployment}`, deps));
@@ -147,13 +160,20 @@ class Checker {
     });
   }
 
-  /** A failover expectation watches a TrafficSplit that exists, says `within` or `never`, and starts inside the run. */
+  /**
+   * A failover expectation watches a TrafficSplit that exists, says `within` and/or `atLeast` (a
+   * band that is not empty) or `never`, and starts inside the run.
+   */
   failover(e: FailoverExpect, index: number): void {
     const path: FieldPath = ["expect", index, "failover"];
-    if (e.withinUs !== undefined && e.never === true) {
-      this.fail([...path, "never"], "give within or never, not both", "within: <duration> (failover expected) or never: true (failover must not happen)");
-    } else if (e.withinUs === undefined && e.never !== true) {
-      this.fail(path, "a failover expectation needs within or never", "within: <duration> (failover expected) or never: true (failover must not happen)");
+    const shapes = "within: <duration> and/or atLeast: <duration> (failover expected) or never: true (failover must not happen)";
+    const bounded = e.withinUs !== undefined || e.atLeastUs !== undefined;
+    if (bounded && e.never === true) {
+      this.fail([...path, "never"], "give within or atLeast, or never, not both", shapes);
+    } else if (!bounded && e.never !== true) {
+      this.fail(path, "a failover expectation needs within, atLeast or never", shapes);
+    } else if (e.withinUs !== undefined && e.atLeastUs !== undefined && e.atLeastUs > e.withinUs) {
+      this.fail([...path, "atLeast"], `atLeast ${formatDurationUs(e.atLeastUs)} is more than within ${formatDurationUs(e.withinUs)}: no failover time can pass`);
     }
     if (e.afterUs >= this.world.durationUs) {
       this.fail([...path, "after"], `after ${formatDurationUs(e.afterUs)} is not before the end of the run (duration ${formatDurationUs(this.world.durationUs)}): there is nothing left to measure`);
@@ -178,6 +198,20 @@ class Checker {
       this.fail(path, `${what} ${formatDurationUs(us)} lies after the end of the run (duration ${formatDurationUs(this.world.durationUs)})`);
     }
   }
+}
+
+/** Link targets: the `links:` entries' `to`, and every Link object's `targetClusterName` that names a cluster of the scenario. */
+function gatewayClusters(world: WorldSpec): Set<string> {
+  const names = new Set(world.clusters.map((c) => c.name));
+  const out = new Set(world.links.map((l) => l.to));
+  for (const c of world.clusters) {
+    for (const o of c.objects) {
+      if (o.kind !== "Link") continue;
+      const target = parseLink(o.raw).value?.targetClusterName;
+      if (target !== undefined && names.has(target)) out.add(target);
+    }
+  }
+  return out;
 }
 
 function unionOf<T>(sets: ReadonlyArray<ReadonlySet<T>>): Set<T> {

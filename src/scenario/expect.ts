@@ -217,27 +217,63 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
 }
 
 /**
- * Seconds from `after` until the operator first lowered the primary's weight in that split
- * (readiness mode: set it to 0; the ramp: its first step down); null if it never did.
+ * Seconds from `after` until the primary first lost weight in that split (readiness mode: set to
+ * 0; the ramp: its first step down), at the instant `at` names: the operator's patch accepted, or
+ * the last proxy holding the split's Service switched. Null if it never lost weight, or (for
+ * `proxiesSwitched`) if the proxies had not all switched by the end of the run.
  */
-export function failoverSeconds(updates: readonly SplitUpdate[], cluster: string, split: string, afterUs: number): number | null {
-  const first = updates.find((u) => u.cluster === cluster && u.split === split && u.atUs >= afterUs && u.primaryShare < u.previousPrimaryShare);
-  return first === undefined ? null : (first.atUs - afterUs) / 1e6;
+export function failoverSeconds(
+  updates: readonly SplitUpdate[],
+  cluster: string,
+  split: string,
+  afterUs: number,
+  at: "patched" | "proxiesSwitched" = "patched",
+): number | null {
+  const first = firstFailover(updates, cluster, split, afterUs);
+  const atUs = first === undefined ? undefined : at === "patched" ? first.atUs : first.proxiesSwitchedAtUs;
+  return atUs === undefined ? null : (atUs - afterUs) / 1e6;
+}
+
+function firstFailover(updates: readonly SplitUpdate[], cluster: string, split: string, afterUs: number): SplitUpdate | undefined {
+  return updates.find((u) => u.cluster === cluster && u.split === split && u.atUs >= afterUs && u.primaryShare < u.previousPrimaryShare);
+}
+
+function describeFailoverBound(e: Extract<ExpectSpec, { kind: "failover" }>): string {
+  if (e.never === true) return "the primary keeps its weight";
+  const instant = e.at === "proxiesSwitched" ? "failover (proxies switched)" : "failover";
+  const lo = e.atLeastUs === undefined ? undefined : formatSeconds(e.atLeastUs / 1e6);
+  const hi = e.withinUs === undefined ? undefined : formatSeconds(e.withinUs / 1e6);
+  if (lo !== undefined && hi !== undefined) return `${instant} in [${lo}, ${hi}]`;
+  if (lo !== undefined) return `${instant} ≥ ${lo}`;
+  return `${instant} ≤ ${hi ?? formatSeconds(0)}`;
 }
 
 function evaluateFailover(e: Extract<ExpectSpec, { kind: "failover" }>, updates: readonly SplitUpdate[], managed: ReadonlySet<string>): ExpectationResult {
-  const measured = failoverSeconds(updates, e.cluster, e.trafficSplit, e.afterUs);
+  const measured = failoverSeconds(updates, e.cluster, e.trafficSplit, e.afterUs, e.at);
   const detail = `TrafficSplit ${e.trafficSplit} in ${e.cluster}, from ${formatSeconds(e.afterUs / 1e6)}`;
-  const expected = e.never === true ? "the primary keeps its weight" : `failover ≤ ${formatSeconds((e.withinUs ?? 0) / 1e6)}`;
+  const expected = describeFailoverBound(e);
   if (!managed.has(`${e.cluster} ${e.trafficSplit}`)) {
     // The operator never looks at this split, so "it kept its weight" would hold vacuously.
     const allowed = e.allowEmpty === true;
     const why = `nothing to measure: the failover operator does not manage it (it needs the label ${CONTROLLED_BY_LABEL}: ${DEFAULT_FAILOVER_SELECTOR})${allowed ? ", which allowEmpty accepts" : ""}`;
     return { name: e.name, pass: allowed, measured: null, unit: "s", expected, detail: `${detail}: ${why}` };
   }
-  if (e.never === true) return { name: e.name, pass: measured === null, measured, unit: "s", expected, detail: measured === null ? `${detail}: it kept its weight` : detail };
-  const withinS = (e.withinUs ?? 0) / 1e6;
-  return { name: e.name, pass: measured !== null && measured <= withinS, measured, unit: "s", expected, detail: measured === null ? `${detail}: the primary kept its weight` : detail };
+  const first = firstFailover(updates, e.cluster, e.trafficSplit, e.afterUs);
+  if (e.never === true) {
+    // Whichever instant is named, "never" means the operator never took weight off the primary.
+    const at = first === undefined ? null : (first.atUs - e.afterUs) / 1e6;
+    return { name: e.name, pass: first === undefined, measured: at, unit: "s", expected, detail: first === undefined ? `${detail}: it kept its weight` : `${detail}: patched at +${formatSeconds(at ?? 0)}` };
+  }
+  const inBand = measured !== null && (e.withinUs === undefined || measured <= e.withinUs / 1e6) && (e.atLeastUs === undefined || measured >= e.atLeastUs / 1e6);
+  const why =
+    first === undefined
+      ? ": the primary kept its weight"
+      : measured === null
+        ? `: patched at +${formatSeconds((first.atUs - e.afterUs) / 1e6)}, but not every proxy had the new weights by the end of the run`
+        : e.at === "proxiesSwitched"
+          ? ` (patched at +${formatSeconds((first.atUs - e.afterUs) / 1e6)})`
+          : "";
+  return { name: e.name, pass: inBand, measured, unit: "s", expected, detail: `${detail}${why}` };
 }
 
 /** `60 s`, `2.5 s`: seconds with their unit, as text output shows failover times. */

@@ -8,6 +8,7 @@
 import { checkObjects } from "../k8s/check.js";
 import type { ClusterDiagnostic } from "../k8s/diagnostic-groups.js";
 import { type IgnoredKind, type NotSimulatedEntry, type NotSimulated, type NotSimulatedHit, findNotSimulated, summarizeNotSimulated } from "../k8s/not-simulated.js";
+import type { Exercised } from "../k8s/unexercised-fields.js";
 import { WORKLOAD_KINDS } from "../k8s/views.js";
 import type { FaultAction, Selector, WorldSpec } from "../mesh/spec.js";
 import { World } from "../mesh/world.js";
@@ -41,8 +42,9 @@ export function scenarioDiagnostics(spec: WorldSpec, opts: FindingsOptions = {})
 /** Everything in the scenario the simulation leaves out; objects name their cluster when there are several. */
 export function scenarioNotSimulatedHits(spec: WorldSpec): NotSimulatedHit[] {
   const several = spec.clusters.length > 1;
+  const exercised = exercisedBy(spec);
   return [
-    ...spec.clusters.flatMap((c) => findNotSimulated(c.objects, several ? { cluster: c.name } : {})),
+    ...spec.clusters.flatMap((c) => findNotSimulated(c.objects, several ? { cluster: c.name, exercised } : { exercised })),
     ...gatewayFaults(spec),
   ];
 }
@@ -60,6 +62,22 @@ export interface FindingsJson {
 
 export function findingsJson(f: ScenarioFindings): FindingsJson {
   return { diagnostics: f.diagnostics, notSimulated: f.notSimulated.entries, ignoredKinds: f.notSimulated.ignored };
+}
+
+/**
+ * What the scenario's traffic can exercise of route matches and gRPC retry conditions: headers
+ * (a traffic request or a call that sets some), a query string (in a request path or a call URL),
+ * and gRPC error statuses (a behaviour whose errors carry one).
+ */
+export function exercisedBy(spec: WorldSpec): Exercised {
+  const calls = spec.behavior.flatMap((b) => [...b.calls, ...b.routes.flatMap((r) => r.calls ?? [])]);
+  const errors = spec.behavior.flatMap((b) => [b.errors, ...b.routes.flatMap((r) => (r.errors === undefined ? [] : [r.errors]))]);
+  const requests = spec.traffic.flatMap((t) => t.requests);
+  return {
+    headers: requests.some((r) => Object.keys(r.headers ?? {}).length > 0) || calls.some((c) => Object.keys(c.headers ?? {}).length > 0),
+    query: requests.some((r) => r.path.includes("?")) || calls.some((c) => c.to.includes("?")),
+    grpcStatus: errors.some((e) => typeof e.grpcStatus === "number"),
+  };
 }
 
 // ---- faults aimed at the multicluster gateway ----

@@ -36,6 +36,8 @@ const VALUES = `## Value formats
 | selector | \`{cluster, namespace, deployment}\` | which pods; an absent field matches everything |
 | URL | \`http://auth.payments.svc.cluster.local:80/verify\` | plain http (the proxies add mTLS); port defaults to 80 |
 | [cluster, cluster] | \`[us-east-1, us-west-2]\` | two different cluster names, unordered |
+| headers | \`{x-canary: "true", x-user: alice}\` | header name → value; names are case-insensitive and sent lower-case, a number or boolean value is sent as text |
+| gRPC status | \`UNAVAILABLE\`, \`14\`, \`none\` | a status code by its name as gRPC spells it (\`OK\`, \`CANCELLED\`, \`UNKNOWN\`, … \`UNAUTHENTICATED\`) or number 0..16; \`none\`: the answer carries no grpc-status |
 
 **Params.** \`params: {rate: 1500/s}\` declares values that \`\${rate}\` uses in any scalar value of
 the file; a scalar that is exactly one reference takes the param's type (a number stays a number),

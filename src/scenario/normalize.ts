@@ -6,8 +6,9 @@
 // expectation's window is [warmup, duration] and a `reached:` mark must be hit at least once.
 
 import { describeObject, type K8sObject } from "../k8s/object.js";
-import { parseHttpUrl } from "../mesh/http.js";
-import type { ArrivalSpec, BehaviorSpec, Bound, ExpectSpec, FaultAction, FaultSpec, RatePoint, Selector, TrafficSpec, WorldSpec } from "../mesh/spec.js";
+import { lowerCaseHeaders, parseHttpUrl } from "../mesh/http.js";
+import type { ArrivalSpec, BehaviorSpec, Bound, CallSpec, ErrorSpec, ExpectSpec, FaultAction, FaultSpec, RatePoint, Selector, TrafficRequest, TrafficSpec, WorldSpec } from "../mesh/spec.js";
+import { GRPC_CODE_NAMES, grpcCodeFromName } from "../policy/classify.js";
 import { formatDurationUs } from "../sim/time.js";
 import { FAULT_KINDS, type ParsedBehavior, type ParsedExpectation, type ParsedFault, type ParsedScenario, type ParsedTraffic } from "./schema.js";
 import { formatDistribution, formatRate } from "./values.js";
@@ -44,9 +45,15 @@ export function normalizeScenario(s: ParsedScenario, objects: K8sObject[][], opt
     mesh: {
       trustAnchor: s.mesh.trustAnchor,
       proxyLatency: s.mesh.proxy.latency,
-      propagationDelay: s.mesh.controlPlane.propagationDelay,
+      controlPlane: {
+        endpointsDelay: s.mesh.controlPlane.endpointsDelay,
+        watchDelay: s.mesh.controlPlane.watchDelay,
+        smiAdaptorDelay: s.mesh.controlPlane.smiAdaptorDelay,
+        propagationDelay: s.mesh.controlPlane.propagationDelay,
+      },
       failover: {
         mode: s.mesh.failover.mode,
+        reconcileDelay: s.mesh.failover.reconcileDelay,
         successRate: {
           windowUs: s.mesh.failover.successRate.window,
           threshold: s.mesh.failover.successRate.threshold,
@@ -81,32 +88,70 @@ function normalizeBehavior(b: ParsedBehavior): BehaviorSpec {
         match,
         sideEffect: r.sideEffect,
         ...(r.latency !== undefined ? { latency: r.latency } : {}),
-        ...(r.errors !== undefined ? { errors: { ...r.errors } } : {}),
-        ...(r.calls !== undefined ? { calls: r.calls.map((c) => ({ ...c })) } : {}),
+        ...(r.errors !== undefined ? { errors: normalizeErrors(r.errors) } : {}),
+        ...(r.calls !== undefined ? { calls: r.calls.map(normalizeCall) } : {}),
       };
     }),
-    errors: { ...b.errors },
-    calls: b.calls.map((c) => ({ ...c })),
+    errors: normalizeErrors(b.errors),
+    calls: b.calls.map(normalizeCall),
     callMode: b.callMode,
   };
+}
+
+type ParsedErrors = ParsedBehavior["errors"];
+type ParsedCall = ParsedBehavior["calls"][number];
+
+/** gRPC answers its errors with HTTP 200, so that is the status when a grpc-status is given. */
+function normalizeErrors(e: ParsedErrors): ErrorSpec {
+  const grpc = e.grpcStatus === undefined ? undefined : typeof e.grpcStatus === "number" || e.grpcStatus === "none" ? e.grpcStatus : grpcCodeFromName(e.grpcStatus);
+  const status = e.status ?? (grpc === undefined ? 500 : 200);
+  return grpc === undefined ? { rate: e.rate, status } : { rate: e.rate, status, grpcStatus: grpc, grpcStatusIn: e.grpcStatusIn };
+}
+
+/** A call; protocol, headers and forwarded headers only where they differ from the defaults (`explain` shows them all). */
+function normalizeCall(c: ParsedCall): CallSpec {
+  const headers = lowerCaseHeaders(c.headers);
+  const forward = Array.isArray(c.forwardHeaders) ? c.forwardHeaders.map((h) => h.toLowerCase()) : c.forwardHeaders;
+  return {
+    to: c.to,
+    method: c.method,
+    required: c.required,
+    ...(c.protocol !== "auto" ? { protocol: c.protocol } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(forward !== false ? { forwardHeaders: forward } : {}),
+  };
+}
+
+/** `path` with `query` appended, URL-encoded as a form would be. */
+function withQuery(path: string, query: Record<string, string> | undefined): string {
+  const pairs = Object.entries(query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  if (pairs.length === 0) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}${pairs.join("&")}`;
 }
 
 function normalizeTraffic(t: ParsedTraffic, firstCluster: string): TrafficSpec {
   const arrivals: ArrivalSpec =
     typeof t.arrivals === "string" ? { kind: t.arrivals } : { kind: "closed-loop", users: t.arrivals.closedLoop.users, thinkTime: t.arrivals.closedLoop.thinkTime };
   const defaultPath = parseHttpUrl(t.to)?.path ?? "/";
-  const requests = (t.requests ?? [{ method: "GET", weight: 1, bodyBytes: 0 }]).map((r) => ({
-    method: r.method,
-    path: ("path" in r ? r.path : undefined) ?? defaultPath,
-    weight: r.weight,
-    bodyBytes: r.bodyBytes,
-  }));
+  // gRPC calls are POSTs (GRPCRoute matches nothing else); an explicit method stays as written.
+  const defaultMethod = t.protocol === "grpc" ? "POST" : "GET";
+  const requests: TrafficRequest[] = (t.requests ?? [{ weight: 1, bodyBytes: 0, headers: {} }]).map((r) => {
+    const headers = lowerCaseHeaders(r.headers);
+    return {
+      method: ("method" in r ? r.method : undefined) ?? defaultMethod,
+      path: withQuery(("path" in r ? r.path : undefined) ?? defaultPath, "query" in r ? r.query : undefined),
+      weight: r.weight,
+      bodyBytes: r.bodyBytes,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    };
+  });
   return {
     name: t.name,
     from: { cluster: t.from.cluster ?? firstCluster, namespace: t.from.namespace, deployment: t.from.deployment },
     to: t.to,
     arrivals,
     rate: t.rate === undefined ? [] : rateSchedule(t.rate),
+    ...(t.protocol !== "auto" ? { protocol: t.protocol } : {}),
     requests,
   };
 }
@@ -178,7 +223,9 @@ function normalizeExpectation(e: ParsedExpectation, defaultWindow: [number, numb
       trafficSplit: f.trafficSplit,
       cluster: f.cluster,
       afterUs: f.after,
+      at: f.at,
       ...(f.within !== undefined ? { withinUs: f.within } : {}),
+      ...(f.atLeast !== undefined ? { atLeastUs: f.atLeast } : {}),
       ...(f.never === true ? { never: true } : {}),
       ...(e.allowEmpty ? { allowEmpty: true } : {}),
     }];
@@ -222,9 +269,15 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
     mesh: {
       trustAnchor: w.mesh.trustAnchor,
       proxy: { latency: formatDistribution(w.mesh.proxyLatency) },
-      controlPlane: { propagationDelay: formatDistribution(w.mesh.propagationDelay) },
+      controlPlane: {
+        endpointsDelay: formatDistribution(w.mesh.controlPlane.endpointsDelay),
+        watchDelay: formatDistribution(w.mesh.controlPlane.watchDelay),
+        smiAdaptorDelay: formatDistribution(w.mesh.controlPlane.smiAdaptorDelay),
+        propagationDelay: formatDistribution(w.mesh.controlPlane.propagationDelay),
+      },
       failover: {
         mode: w.mesh.failover.mode,
+        reconcileDelay: formatDistribution(w.mesh.failover.reconcileDelay),
         successRate: {
           window: d(w.mesh.failover.successRate.windowUs),
           threshold: w.mesh.failover.successRate.threshold,
@@ -269,13 +322,25 @@ function explainBehavior(b: BehaviorSpec): Record<string, unknown> {
       match: r.match,
       ...(r.latency !== undefined ? { latency: formatDistribution(r.latency) } : {}),
       sideEffect: r.sideEffect,
-      ...(r.errors !== undefined ? { errors: r.errors } : {}),
-      ...(r.calls !== undefined ? { calls: r.calls } : {}),
+      ...(r.errors !== undefined ? { errors: explainErrors(r.errors) } : {}),
+      ...(r.calls !== undefined ? { calls: r.calls.map(explainCall) } : {}),
     })),
-    errors: b.errors,
-    calls: b.calls,
+    errors: explainErrors(b.errors),
+    calls: b.calls.map(explainCall),
     callMode: b.callMode,
   };
+}
+
+/** A call with every default filled in. */
+function explainCall(c: CallSpec): Record<string, unknown> {
+  return { to: c.to, method: c.method, required: c.required, protocol: c.protocol ?? "auto", headers: c.headers ?? {}, forwardHeaders: c.forwardHeaders ?? false };
+}
+
+/** Errors as a user writes them: a gRPC status by its name. */
+function explainErrors(e: ErrorSpec): Record<string, unknown> {
+  const g = e.grpcStatus;
+  if (g === undefined) return { rate: e.rate, status: e.status };
+  return { rate: e.rate, status: e.status, grpcStatus: g === "none" ? "none" : (GRPC_CODE_NAMES[g] ?? g), grpcStatusIn: e.grpcStatusIn ?? "headers" };
 }
 
 function explainTraffic(t: TrafficSpec): Record<string, unknown> {
@@ -289,7 +354,8 @@ function explainTraffic(t: TrafficSpec): Record<string, unknown> {
         rate: formatRate(p.rateRps),
         ...(p.rampToRps !== undefined ? { rampTo: formatRate(p.rampToRps), over: formatDurationUs(p.overUs ?? 0) } : {}),
       }));
-  return { name: t.name, from: t.from, to: t.to, arrivals, ...(t.rate.length > 0 ? { rate } : {}), requests: t.requests };
+  const requests = t.requests.map((r) => ({ ...r, headers: r.headers ?? {} }));
+  return { name: t.name, from: t.from, to: t.to, arrivals, ...(t.rate.length > 0 ? { rate } : {}), protocol: t.protocol ?? "auto", requests };
 }
 
 function explainFault(f: FaultSpec): Record<string, unknown> {
@@ -313,7 +379,15 @@ function explainExpectation(e: ExpectSpec): Record<string, unknown> {
     case "failover":
       return {
         name: e.name,
-        failover: { trafficSplit: e.trafficSplit, cluster: e.cluster, after: formatDurationUs(e.afterUs), ...(e.withinUs !== undefined ? { within: formatDurationUs(e.withinUs) } : {}), ...(e.never === true ? { never: true } : {}) },
+        failover: {
+          trafficSplit: e.trafficSplit,
+          cluster: e.cluster,
+          after: formatDurationUs(e.afterUs),
+          at: e.at,
+          ...(e.withinUs !== undefined ? { within: formatDurationUs(e.withinUs) } : {}),
+          ...(e.atLeastUs !== undefined ? { atLeast: formatDurationUs(e.atLeastUs) } : {}),
+          ...(e.never === true ? { never: true } : {}),
+        },
         ...(e.allowEmpty === true ? { allowEmpty: true } : {}),
       };
   }

@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import type { Metric } from "../mesh/spec.js";
+import { GRPC_CODE_NAMES } from "../policy/classify.js";
 import { distributionSchema, durationSchema, httpUrlSchema, periodSchema, rateSchema } from "./values.js";
 
 const SLUG = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -85,20 +86,44 @@ const mesh = z.strictObject({
     .strictObject({ latency: distributionSchema().prefault({ dist: "constant", value: "150us" }).describe("Overhead added by each proxy a request passes (outbound and inbound each count once).") })
     .prefault({})
     .describe("The sidecar proxies."),
+  // The hops of the chain a failover travels (reference §6.2: readiness → Endpoints → failover
+  // patch → SMI adaptor → destination controller → proxies). Each default is a healthy cluster's
+  // order of magnitude, reasoned from what the hop does (API round trips and watches take
+  // milliseconds); the descriptions say what each one covers.
   controlPlane: z
     .strictObject({
+      endpointsDelay: distributionSchema()
+        .prefault({ dist: "uniform", min: "5ms", max: "50ms" })
+        .describe(
+          "From the kubelet deciding a pod's readiness (or a pod going away) to its Services' Endpoints objects being written, drawn per sync: the kubelet's pod-status write, kube-controller-manager's Endpoints controller seeing it through its pod watch and syncing the Service from its workqueue (`--endpoint-updates-batch-period` defaults to 0: no batching; changes that arrive while a sync waits are written together), then the Endpoints write. Everything that reads Endpoints follows it: proxies, kube-proxy, the service mirror, linkerd-failover.",
+        ),
+      watchDelay: distributionSchema()
+        .prefault({ dist: "uniform", min: "1ms", max: "10ms" })
+        .describe(
+          "From an API object being written to a controller's watch (informer) delivering it, drawn per delivery: linkerd-failover's Endpoints and TrafficSplit watches, the SMI adaptor's TrafficSplit watch, and a service mirror's watch of the remote cluster (on top of the WAN).",
+        ),
+      smiAdaptorDelay: distributionSchema()
+        .prefault({ dist: "uniform", min: "3ms", max: "30ms" })
+        .describe(
+          "From the SMI adaptor's watch delivering a TrafficSplit change to the ServiceProfile's dstOverrides being written: its workqueue (no wait on a first add), a GET of the TrafficSplit and of the ServiceProfile and the ServiceProfile update, three API round trips (linkerd-smi `pkg/adaptor/controller.go`).",
+        ),
       propagationDelay: distributionSchema()
         .prefault({ dist: "uniform", min: "50ms", max: "300ms" })
-        .describe("Delay from an object change to a proxy seeing it, drawn per proxy per update."),
+        .describe("From an object change (Endpoints, a ServiceProfile, a route) to a proxy seeing it: the destination and policy controllers' watch and push, drawn per proxy per update."),
     })
     .prefault({})
-    .describe("The destination and policy controllers."),
+    .describe("The control-plane chain from a readiness change to the proxies: Kubernetes' Endpoints controller and API watches, the SMI adaptor, the destination and policy controllers."),
   failover: z
     .strictObject({
       mode: z
         .enum(["readiness", "success-rate-ramp"])
         .prefault("readiness")
         .describe("`readiness`: real linkerd-failover (all-or-nothing on Endpoints readiness); `success-rate-ramp`: the guide's gradual, success-rate-driven alternative."),
+      reconcileDelay: distributionSchema()
+        .prefault({ dist: "uniform", min: "2ms", max: "20ms" })
+        .describe(
+          "From the operator deciding on new weights (its watch delivered an Endpoints or TrafficSplit change; the ramp's tick) to its merge patch of the TrafficSplit being accepted by the API server: one API round trip, drawn per patch. Patches go out one at a time, as linkerd-failover sends them from one task (`controller/src/main.rs`).",
+        ),
       successRate: z
         .strictObject({
           window: periodSchema().prefault("10s").describe("Sliding window the primary's success rate is measured over."),
@@ -122,7 +147,9 @@ const mesh = z.strictObject({
   gateway: z
     .strictObject({ concurrency: z.int().min(1).prefault(10000).describe("Requests the gateway proxy forwards at once; more wait.") })
     .prefault({})
-    .describe("Each cluster's multicluster gateway (one pod, its own proxy)."),
+    .describe(
+      "Each link target's multicluster gateway, `linkerd-gateway` in `linkerd-multicluster`: one pod that is one proxy process, so a request crossing it passes one proxy (one `mesh.proxy.latency`), as the reference models the gateway hop. Its admin port answers the linking cluster's probes, which its service mirror sends through its own proxy (`probe-gateway-<cluster>`), so fail-fast and load shedding apply to them. Expectations name it `<cluster>/linkerd-multicluster/linkerd-gateway` (e.g. `where: {server: ...}`).",
+    ),
 });
 
 const network = z.strictObject({
@@ -138,15 +165,50 @@ const network = z.strictObject({
     .describe("Extra latency between clusters."),
 });
 
+const grpcStatus = z
+  .union([z.enum(GRPC_CODE_NAMES as [string, ...string[]]), z.int().min(0).max(16), z.literal("none")], {
+    error: `expected a gRPC status name (${GRPC_CODE_NAMES.join(", ")}), a code 0..16, or none`,
+  })
+  .meta({ title: "gRPC status" });
+
 const errorSpec = z.strictObject({
-  rate: z.number().min(0).max(1).describe("Probability that a served request answers `status`."),
-  status: z.int().min(100).max(599).prefault(500).describe("HTTP status of those answers."),
+  rate: z.number().min(0).max(1).describe("Probability that a served request answers with this error."),
+  status: z.int().min(100).max(599).optional().describe("HTTP status of those answers. Default: 500, or 200 with `grpcStatus` (gRPC answers its errors with HTTP 200)."),
+  grpcStatus: grpcStatus
+    .optional()
+    .describe("Answer as a gRPC server: this grpc-status, by name as gRPC spells it (`UNAVAILABLE`) or number, or `none` (the stream ends without one, which Linkerd counts as a success). Linkerd judges it for gRPC requests (`content-type: application/grpc`) and on GRPCRoutes; a plain HTTP request is judged by its HTTP status."),
+  grpcStatusIn: z
+    .enum(["headers", "trailers", "streamed"])
+    .prefault("headers")
+    .describe("Where the grpc-status travels: `headers` (a Trailers-Only answer, how gRPC servers send an error without a message), `trailers` (right behind one response message) or `streamed` (after a streamed body). Retries (`retry.linkerd.io/grpc`, ServiceProfile routes) see the first two only; metrics see all three."),
 });
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_NAME_ERROR = "is not a header name (letters, digits and !#$%&'*+-.^_`|~, no spaces)";
+const headerName = z.string().regex(HEADER_NAME, { error: "expected a header name (letters, digits and !#$%&'*+-.^_`|~, no spaces)" });
+const headerValue = z.union([z.string(), z.number(), z.boolean()], { error: "expected a header value" }).transform(String);
+const headers = z
+  .record(z.string(), headerValue)
+  .superRefine((h, ctx) => {
+    for (const name of Object.keys(h)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: `"${name}" ${HEADER_NAME_ERROR}` });
+    }
+  })
+  .meta({ title: "headers" });
+const protocol = z.enum(["auto", "http", "grpc"]).prefault("auto");
+const PROTOCOL_DOC =
+  "`grpc`: requests carry `content-type: application/grpc` (Linkerd classifies them by grpc-status); `http`: they do not; `auto`: gRPC when the target Service port is — it has `appProtocol: grpc`, or a name `grpc` or `grpc-…`, or a GRPCRoute is attached to the Service (Linkerd 2.16 then routes the Service as gRPC). `kubernetes.io/h2c` is not taken as gRPC: plain HTTP/2 clients speak it too. A mirror `<svc>-<cluster>` is judged by its GRPCRoutes only: say `grpc` for a gRPC mirror.";
+
 const call = z.strictObject({
-  to: httpUrlSchema().describe("URL called, e.g. http://auth.payments.svc.cluster.local/verify."),
+  to: httpUrlSchema().describe("URL called, e.g. http://auth.payments.svc.cluster.local/verify; a query string (`?debug=1`) travels with the path."),
   method: z.string().regex(/^[A-Z]+$/).prefault("GET").describe("HTTP method."),
-  required: z.boolean().prefault(true).describe("Fail the incoming request with 502 when this call fails."),
+  required: z.boolean().prefault(true).describe("Fail the incoming request with 502 when this call fails (an error, a 5xx, or a gRPC answer other than OK)."),
+  protocol: protocol.describe(PROTOCOL_DOC),
+  headers: headers.prefault({}).describe("Headers this call sets, e.g. `{x-canary: \"true\"}`."),
+  forwardHeaders: z
+    .union([z.boolean(), z.array(headerName)], { error: "expected true, false or a list of header names" })
+    .prefault(false)
+    .describe("Copy headers of the request being served onto this call: `true` for all (but content-type, which `protocol` decides), or a list of names. `headers` wins over a copied one."),
 });
 
 const route = z.strictObject({
@@ -228,18 +290,24 @@ const traffic = z.strictObject({
     .union([rateSchema(), rateSchedule], { error: "expected a rate such as 1500/s or a schedule [{at: 0s, rate: 1000/s}, ...]" })
     .optional()
     .describe("Open-loop arrival rate: `1500/s`, or a schedule `[{at: 0s, rate: 1000/s}, {at: 5m, rampTo: 3000/s, over: 1m}]`. Required unless closedLoop."),
+  protocol: protocol.describe(PROTOCOL_DOC),
   requests: z
     .array(
       z.strictObject({
-        method: z.string().regex(/^[A-Z]+$/).prefault("GET").describe("HTTP method."),
-        path: z.string().startsWith("/").optional().describe("Request path. Default: the path of `to`, else `/`."),
+        method: z.string().regex(/^[A-Z]+$/).optional().describe("HTTP method. Default: POST with `protocol: grpc`, else GET."),
+        path: z.string().startsWith("/").optional().describe("Request path, with a query string if any (`/search?q=a`). Default: the path of `to`, else `/`."),
+        query: z
+          .record(z.string().min(1), headerValue)
+          .optional()
+          .describe("Query parameters appended to the path (URL-encoded), e.g. `{debug: \"1\"}`."),
+        headers: headers.prefault({}).describe("Request headers, e.g. `{x-canary: \"true\"}`; names are sent lower-case, as HTTP/2 does. HTTPRoute header matches see them."),
         weight: z.number().positive().prefault(1).describe("Relative share of this request kind."),
         bodyBytes: z.int().min(0).prefault(0).describe("Request body size."),
       }),
     )
     .min(1)
     .optional()
-    .describe("The request mix. Default: one GET to the path of `to`."),
+    .describe("The request mix. Default: one request (GET, or POST for gRPC) to the path of `to`."),
 }).superRefine((t, ctx) => {
   const closed = typeof t.arrivals === "object";
   if (closed && t.rate !== undefined) ctx.addIssue({ code: "custom", path: ["rate"], message: "a closedLoop workload has no rate: its users set the pace" });
@@ -323,11 +391,18 @@ const expectation = z
         trafficSplit: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, { error: "expected namespace/name of a TrafficSplit" }).describe("`namespace/name` of the failover-controlled TrafficSplit."),
         cluster: z.string().min(1).describe("The cluster the TrafficSplit lives in."),
         after: durationSchema().describe("Measure from this instant (usually when the fault starts)."),
+        at: z
+          .enum(["patched", "proxiesSwitched"])
+          .prefault("patched")
+          .describe(
+            "Which instant is the failover: `patched`, when the operator's patch of the TrafficSplit is accepted (what `kubectl get trafficsplit` and the operator's `Failover` event show; one instant per split, whichever proxies exist), or `proxiesSwitched`, when the last proxy holding the split's Service has the new weights (after the SMI adaptor and the destination controller: when clients have all moved).",
+          ),
         within: durationSchema().optional().describe("Pass if the primary loses its weight within this long after `after`."),
+        atLeast: durationSchema().optional().describe("Pass only if the primary loses its weight no sooner than this long after `after` (with `within`: a two-sided band)."),
         never: z.literal(true).optional().describe("Pass only if the primary keeps its weight from `after` to the end."),
       })
       .optional()
-      .describe("Failover timing: how long after `after` the operator takes weight off the primary."),
+      .describe("Failover timing: how long after `after` the primary loses its weight, at the operator's patch or once every proxy has switched."),
     allowEmpty: z
       .boolean()
       .prefault(false)

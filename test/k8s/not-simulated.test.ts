@@ -140,11 +140,11 @@ describe("fields parsed but never exercised", () => {
     `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: r, namespace: a}\nspec:\n${spec}`;
   const fields = (text: string): Array<[string | undefined, string[]]> => summarize(load(text)).entries.map((e) => [e.field, e.objects]);
 
-  it("header and query-parameter matches: simulated requests carry neither", () => {
+  it("header and query-parameter matches, when no simulated request carries headers or a query string", () => {
     const ns = summarize(load(route("  parentRefs: [{name: web, kind: Service, group: core}]\n  rules:\n    - matches: [{path: {type: PathPrefix, value: /}, headers: [{name: x-canary, value: \"true\"}], queryParams: [{name: debug, value: \"1\"}]}]\n")));
     expect(ns.entries.map((e) => e.field)).toEqual(["HTTPRoute matches[].headers", "HTTPRoute matches[].queryParams"]);
-    expect(entry(ns, "HTTPRoute matches[].headers")?.consequence).toMatch(/^simulated requests carry no headers, so these matches never match here/);
-    expect(entry(ns, "HTTPRoute matches[].queryParams")?.consequence).toMatch(/^simulated requests carry no query parameters/);
+    expect(entry(ns, "HTTPRoute matches[].headers")?.consequence).toMatch(/^no simulated request carries headers \(give traffic `requests\[\]\.headers`.*\), so these matches never match here/);
+    expect(entry(ns, "HTTPRoute matches[].queryParams")?.consequence).toMatch(/^no simulated request carries a query string/);
     expect(fields(route("  parentRefs: [{name: web, kind: Service, group: core}]\n  rules: [{matches: [{headers: [{name: x-user, value: a}]}]}]\n", "GRPCRoute"))).toEqual([["GRPCRoute matches[].headers", ["GRPCRoute a/r"]]]);
   });
 
@@ -152,7 +152,7 @@ describe("fields parsed but never exercised", () => {
     const ns = summarize(load(route("  parentRefs: [{name: web, kind: Service, group: core}]\n  rules:\n    - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x, value: y}]}}]\n      backendRefs: [{name: web, port: 80, filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {remove: [x]}}]}]\n    - filters: [{type: RequestRedirect, requestRedirect: {hostname: example.com}}]\n")));
     expect(ns.entries.map((e) => e.field)).toEqual(["HTTPRoute filters: RequestHeaderModifier", "HTTPRoute filters: RequestRedirect", "HTTPRoute filters: ResponseHeaderModifier"]);
     expect(entry(ns, "HTTPRoute filters: RequestRedirect")?.consequence).toMatch(/^redirects are not simulated: Linkerd answers these requests itself with the redirect/);
-    expect(entry(ns, "HTTPRoute filters: RequestHeaderModifier")?.consequence).toMatch(/^headers are not simulated/);
+    expect(entry(ns, "HTTPRoute filters: RequestHeaderModifier")?.consequence).toMatch(/^header filters are not applied/);
   });
 
   it("a filter type Linkerd refuses is left to `meshsim check`, which reports the rejected route", () => {
@@ -165,11 +165,11 @@ describe("fields parsed but never exercised", () => {
     expect(fields(route("  parentRefs: [{name: public}]\n"))).toEqual([["HTTPRoute parentRefs: Gateway", ["HTTPRoute a/r"]]]);
   });
 
-  it("retry.linkerd.io/grpc: no simulated app answers with a grpc-status", () => {
+  it("retry.linkerd.io/grpc, when no simulated app answers with a gRPC error status", () => {
     const svc = "apiVersion: v1\nkind: Service\nmetadata: {name: voting, namespace: a, annotations: {retry.linkerd.io/grpc: unavailable}}\nspec: {selector: {app: voting}, ports: [{port: 8080}]}";
     const ns = summarize(load(svc));
     expect(ns.entries.map((e) => [e.field, e.objects])).toEqual([["annotation retry.linkerd.io/grpc", ["Service a/voting"]]]);
-    expect(ns.entries[0]?.consequence).toMatch(/^no simulated app answers with a grpc-status, so these gRPC retry conditions never fire here/);
+    expect(ns.entries[0]?.consequence).toMatch(/^no simulated app answers with a gRPC error status \(give a behaviour `errors: \{grpcStatus: \.\.\.\}`\), so these gRPC retry conditions never fire here/);
   });
 
   it("ServiceProfile opaquePorts", () => {

@@ -13,7 +13,6 @@ import { RetryBudget } from "../../src/policy/retry-budget.js";
 import {
   decideAnnotationRetry,
   decideProfileRetry,
-  decideRetryDispatch,
   type AnnotationAttemptOutcome,
   type ProfileAttemptOutcome,
   type ProfileRetryInput,
@@ -213,10 +212,6 @@ describe("annotation retries: one decision", () => {
     expect(decideAnnotationRetry({ ...base, body: { bytes: 64 * KIB } }).retry).toBe(true);
   });
 
-  it("a retry is abandoned with overflow when the inner service is not ready after the backoff", () => {
-    expect(decideRetryDispatch(false)).toEqual({ dispatch: false, reason: "overflow" });
-    expect(decideRetryDispatch(true)).toEqual({ dispatch: true, reason: "inner-ready" });
-  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +238,7 @@ function runAnnotationRequest(opts: {
   timeouts: RouteTimeouts;
   script: readonly Scripted[];
   rng: RandomSource;
+  /** Whether some backend's gate is open when attempt n is sent; false ⇒ LoadShed sheds it (503). */
   ready?: (attempt: number) => boolean;
 }): RunResult {
   const deadlineUs = requestDeadlineUs(0, opts.timeouts.requestUs);
@@ -257,7 +253,10 @@ function runAnnotationRequest(opts: {
       step.error === undefined ? { startUs, headersAtUs: doneAtUs, bodyEndAtUs: doneAtUs } : { startUs },
       timers,
     );
-    if (res.kind === "headers-timeout" && (step.error === undefined || res.atUs < doneAtUs)) {
+    if (opts.ready?.(attempt) === false) {
+      // LoadShed rejects it before distribution: no endpoint, so no endpoint timer either.
+      last = { outcome: { kind: "error", error: "load-shed" }, atUs: startUs };
+    } else if (res.kind === "headers-timeout" && (step.error === undefined || res.atUs < doneAtUs)) {
       last = { outcome: { kind: "error", error: res.error }, atUs: res.atUs };
     } else if (step.error !== undefined) {
       last = { outcome: { kind: "error", error: step.error }, atUs: doneAtUs };
@@ -265,17 +264,13 @@ function runAnnotationRequest(opts: {
       last = { outcome: { kind: "response", status: step.status ?? 200 }, atUs: doneAtUs };
     }
     const d = decideAnnotationRetry({ retry: opts.retry, attempt, outcome: last.outcome, body: SMALL_BODY, rng: opts.rng });
-    let reason: string = d.reason;
     if (d.retry) {
-      const dispatch = decideRetryDispatch(opts.ready?.(attempt + 1) ?? true);
-      reason = dispatch.reason;
-      if (dispatch.dispatch) {
-        startUs = last.atUs + d.delayUs;
-        continue;
-      }
+      // LoadShed is always ready (reference §3.3 step 4): the retry is sent after its backoff.
+      startUs = last.atUs + d.delayUs;
+      continue;
     }
     const o = last.outcome;
-    const base = { attempts: attempt, endUs: last.atUs, lastReason: reason };
+    const base = { attempts: attempt, endUs: last.atUs, lastReason: d.reason };
     if (o.kind === "response") return { ...base, clientStatus: o.status };
     return { ...base, clientStatus: errorToStatus(o.error), error: o.error };
   }
@@ -372,7 +367,9 @@ describe("annotation retries: upstream proxy vectors", () => {
     expect(r).toMatchObject({ clientStatus: 504, error: "request-timeout", attempts: 2, endUs: 5 * MS + 25 * MS });
   });
 
-  it("an overflowed retry returns the previous failure", () => {
+  it("a retry sent while every backend's gate is shut is shed with 503, which is not retried", () => {
+    // Reference §3.3 step 4 / §4.4: the retry is never abandoned for readiness; LoadShedError ⇒ 503,
+    // and LoadShed is not a retryable error, so limit 3 is not reached.
     const r = runAnnotationRequest({
       retry: fiveXX(3),
       timeouts: {},
@@ -380,7 +377,7 @@ describe("annotation retries: upstream proxy vectors", () => {
       rng: fixedRandom([0]),
       ready: (attempt) => attempt < 3,
     });
-    expect(r).toMatchObject({ clientStatus: 502, attempts: 2, lastReason: "overflow" });
+    expect(r).toMatchObject({ clientStatus: 503, error: "load-shed", attempts: 3, lastReason: "not-retryable" });
   });
 
   it("attempts per request never exceed limit + 1, and reach it exactly when the limit is what stops them", () => {

@@ -108,6 +108,12 @@ clusters:
         spec:
           service: auth
           backends: [{service: auth, weight: 1}, {service: auth-standby, weight: 0}]
+mesh:
+  controlPlane:
+    endpointsDelay: {dist: constant, value: 500ms}
+    watchDelay: {dist: constant, value: 200ms}
+  failover:
+    reconcileDelay: {dist: constant, value: 50ms}
 traffic:
   - {name: calls, from: {namespace: pay, deployment: client}, to: "http://auth.pay.svc.cluster.local/", rate: 10/s}
 faults:
@@ -123,11 +129,12 @@ describe("failover expectations", () => {
   it("measure seconds, and text output shows the unit", () => {
     const r = run(failoverScenario(MANAGED, ["{name: fails over, failover: {trafficSplit: pay/auth, cluster: c, after: 10s, within: 1s}}"]));
     const [e] = r.expectations;
-    // The operator reconciles on the Endpoints change the scale-down makes, at the same instant.
-    expect(e).toEqual({ name: "fails over", pass: true, measured: 0, unit: "s", expected: "failover ≤ 1 s", detail: "TrafficSplit pay/auth in c, from 10 s" });
+    // The scale-down's Endpoints are written 500 ms later, the operator's watch delivers them
+    // 200 ms after that and its patch lands 50 ms later: 0.75 s.
+    expect(e).toEqual({ name: "fails over", pass: true, measured: 0.75, unit: "s", expected: "failover ≤ 1 s", detail: "TrafficSplit pay/auth in c, from 10 s" });
     const text = formatSummary(r, r.world.workloads, { wallSeconds: 0, reproduce: "x" });
-    expect(text).toContain("  PASS  fails over\n        measured 0 s, expected failover ≤ 1 s  (TrafficSplit pay/auth in c, from 10 s)");
-    expect((jsonSummary(r, 0)["expectations"] as unknown[])[0]).toEqual({ name: "fails over", pass: true, measured: 0, unit: "s", expected: "failover ≤ 1 s", detail: "TrafficSplit pay/auth in c, from 10 s" });
+    expect(text).toContain("  PASS  fails over\n        measured 0.75 s, expected failover ≤ 1 s  (TrafficSplit pay/auth in c, from 10 s)");
+    expect((jsonSummary(r, 0)["expectations"] as unknown[])[0]).toEqual({ name: "fails over", pass: true, measured: 0.75, unit: "s", expected: "failover ≤ 1 s", detail: "TrafficSplit pay/auth in c, from 10 s" });
   });
 
   it("one that never came says the primary kept its weight, and JUnit carries the unit", () => {

@@ -40,8 +40,13 @@ describe("explain", () => {
       mesh: {
         trustAnchor: "root",
         proxy: { latency: { dist: "constant", value: "150us" } },
-        controlPlane: { propagationDelay: { dist: "uniform", min: "50ms", max: "300ms" } },
-        failover: { mode: "readiness", successRate: { window: "10s", threshold: 0.9, step: 0.25, interval: "1s", minSamples: 20 } },
+        controlPlane: {
+          endpointsDelay: { dist: "uniform", min: "5ms", max: "50ms" },
+          watchDelay: { dist: "uniform", min: "1ms", max: "10ms" },
+          smiAdaptorDelay: { dist: "uniform", min: "3ms", max: "30ms" },
+          propagationDelay: { dist: "uniform", min: "50ms", max: "300ms" },
+        },
+        failover: { mode: "readiness", reconcileDelay: { dist: "uniform", min: "2ms", max: "20ms" }, successRate: { window: "10s", threshold: 0.9, step: 0.25, interval: "1s", minSamples: 20 } },
         identity: { issuerValidity: "8760h", leafLifetime: "24h" },
         gateway: { concurrency: 10_000 },
       },

@@ -12,6 +12,15 @@ import { lognormalFromMedianP99 } from "../../src/sim/distributions.js";
 import { US_PER_MIN, US_PER_MS, US_PER_S } from "../../src/sim/time.js";
 import { filesBelow, memoryReader, positionOf } from "./memory-reader.js";
 
+/** The control-plane chain's documented defaults (src/scenario/schema.ts `mesh.controlPlane`). */
+const CONTROL_PLANE_DEFAULTS = {
+  endpointsDelay: { dist: "uniform", minUs: 5 * US_PER_MS, maxUs: 50 * US_PER_MS },
+  watchDelay: { dist: "uniform", minUs: 1 * US_PER_MS, maxUs: 10 * US_PER_MS },
+  smiAdaptorDelay: { dist: "uniform", minUs: 3 * US_PER_MS, maxUs: 30 * US_PER_MS },
+  propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
+};
+const RECONCILE_DEFAULT = { dist: "uniform", minUs: 2 * US_PER_MS, maxUs: 20 * US_PER_MS };
+
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/scenario/payments");
 const SCENARIO = join(FIXTURE, "scenario.yaml");
 const files = filesBelow(FIXTURE);
@@ -72,9 +81,9 @@ describe("the payments scenario", () => {
     expect(w.mesh).toEqual({
       trustAnchor: "root-a",
       proxyLatency: { dist: "constant", valueUs: 150 },
-      propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
+      controlPlane: CONTROL_PLANE_DEFAULTS,
       // window and minSamples as written; threshold 0.9, step 0.25 and interval 1s are the schema's defaults.
-      failover: { mode: "success-rate-ramp", successRate: { windowUs: 30 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 50 } },
+      failover: { mode: "success-rate-ramp", reconcileDelay: RECONCILE_DEFAULT, successRate: { windowUs: 30 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 50 } },
       identity: { issuerValidityUs: 8760 * 3_600_000_000, leafLifetimeUs: 24 * 3_600_000_000 },
       gateway: { concurrency: 500 },
     });
@@ -154,7 +163,7 @@ describe("the payments scenario", () => {
 
   it("turns expectations into checks, windows defaulting to [warmup, duration]", () => {
     expect(w.expect).toEqual([
-      { name: "failover completes in single-digit seconds", kind: "failover", trafficSplit: "payments/auth", cluster: "us-east-1", afterUs: 5 * US_PER_MIN, withinUs: 10 * US_PER_S },
+      { name: "failover completes in single-digit seconds", kind: "failover", trafficSplit: "payments/auth", cluster: "us-east-1", afterUs: 5 * US_PER_MIN, at: "patched", withinUs: 10 * US_PER_S },
       { name: "no capture fails during the degradation", kind: "metric", metric: "failed", where: { traffic: "checkout", route: "POST /capture" }, window: [5 * US_PER_MIN, 10 * US_PER_MIN], bound: { equals: 0 } },
       { name: "retries add at most 10% plus the free floor", kind: "metric", metric: "retryRatio", where: { client: "us-east-1/payments/checkout", service: "auth" }, window: [30 * US_PER_S, 15 * US_PER_MIN], bound: { atMost: 0.12 } },
       { name: "the budget runs dry at least once", kind: "reached", mark: "retry.skipped/budget-exhausted", bound: { atLeast: 1 } },
@@ -198,8 +207,8 @@ traffic:
     expect(w?.mesh).toEqual({
       trustAnchor: "root",
       proxyLatency: { dist: "constant", valueUs: 150 },
-      propagationDelay: { dist: "uniform", minUs: 50 * US_PER_MS, maxUs: 300 * US_PER_MS },
-      failover: { mode: "readiness", successRate: { windowUs: 10 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 20 } },
+      controlPlane: CONTROL_PLANE_DEFAULTS,
+      failover: { mode: "readiness", reconcileDelay: RECONCILE_DEFAULT, successRate: { windowUs: 10 * US_PER_S, threshold: 0.9, step: 0.25, intervalUs: US_PER_S, minSamples: 20 } },
       identity: { issuerValidityUs: 8760 * 3_600_000_000, leafLifetimeUs: 24 * 3_600_000_000 },
       gateway: { concurrency: 10_000 },
     });
@@ -259,8 +268,8 @@ expect:
 
   it("turns failover expectations into failover checks measured from after", () => {
     expect(w?.expect).toEqual([
-      { name: "fails over within ten seconds of the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 2 * US_PER_MIN, withinUs: 10 * US_PER_S },
-      { name: "keeps the primary before the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 90 * US_PER_S, never: true },
+      { name: "fails over within ten seconds of the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 2 * US_PER_MIN, at: "patched", withinUs: 10 * US_PER_S },
+      { name: "keeps the primary before the degradation", kind: "failover", trafficSplit: "payments/auth", cluster: "east", afterUs: 90 * US_PER_S, at: "patched", never: true },
     ]);
   });
 
@@ -270,8 +279,8 @@ expect:
       { from: "west", to: "east", probePeriod: "500ms", clusterName: "primary" },
     ]);
     expect(r.ok && r.explain["expect"]).toEqual([
-      { name: "fails over within ten seconds of the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "2m", within: "10s" } },
-      { name: "keeps the primary before the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "1m30s", never: true } },
+      { name: "fails over within ten seconds of the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "2m", at: "patched", within: "10s" } },
+      { name: "keeps the primary before the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "1m30s", at: "patched", never: true } },
     ]);
   });
 });

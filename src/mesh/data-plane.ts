@@ -1,0 +1,227 @@
+// The data plane between pods: how a request sent by a client (its outbound proxy, or an unmeshed
+// app) reaches the server pod and how the answer comes back.
+//
+//   meshed → meshed: on the client proxy's HTTP/2 connection to that pod (connection.ts), mTLS
+//     settled when it was set up; the server's inbound proxy (inbound.ts) takes it to the app.
+//   anything else: plain HTTP/1 straight to the pod — an unmeshed app's own connection, or a
+//     proxy's HTTP/1 client to an unmeshed pod, which connects per request and is always ready
+//     (linkerd2-proxy `linkerd/proxy/http/src/client.rs`), so a dead pod fails the request itself.
+//
+// Each message pays the sender's proxy hop, the network and the receiver's proxy hop on the way
+// out and the network on the way back. A message into a partition or a vanished region is lost;
+// on a connection the client then finds the peer silent (connection.ts) and what was in flight
+// fails. A pod that dies breaks every connection to it; its clients hear of it one trip later.
+
+import { classifyDefault } from "../policy/classify.js";
+import { type Distribution, type DistributionSpec, makeDistribution, sampleUs } from "../sim/distributions.js";
+import { Priority } from "../sim/priority.js";
+import type { Rng } from "../sim/rng.js";
+import type { EndpointConnections } from "./balancer.js";
+import { type Connection, type ConnectionHost, type Exchange, SILENT_PEER_DETECT_US } from "./connection.js";
+import { ConnectionPool } from "./connection-pool.js";
+import { SECURED } from "./edges.js";
+import { type HttpRequest, type HttpResponse, type Respond, responseOutcome } from "./http.js";
+import type { IdentitySystem } from "./identity.js";
+import { type InboundHost, InboundProxy, type InboundTarget } from "./inbound.js";
+import { isGatewayPod, proxyAdminAnswer } from "./multicluster.js";
+import { CONNECT_TIMEOUT_US, type Network } from "./network.js";
+import type { Pod } from "./pod.js";
+
+/** What the data plane needs of the world. */
+export interface DataPlaneWorld extends InboundHost {
+  readonly network: Network;
+  readonly identity: IdentitySystem;
+  /** Whether the cluster still exists (a `clusterLoss` fault ends it). */
+  clusterAlive(name: string): boolean;
+}
+
+export class DataPlane implements ConnectionHost {
+  private readonly pools = new Map<Pod, ConnectionPool>();
+  private readonly inbounds = new Map<Pod, InboundProxy>();
+  private readonly proxyLatency: Distribution;
+  private readonly proxyRng: Rng;
+
+  constructor(
+    private readonly world: DataPlaneWorld,
+    /** One proxy hop's processing latency (`mesh.proxy.latency`). */
+    proxyLatency: DistributionSpec,
+  ) {
+    this.proxyLatency = makeDistribution(proxyLatency);
+    this.proxyRng = world.rng("proxy-latency");
+  }
+
+  // ---- ConnectionHost ---------------------------------------------------------------------------
+
+  get sim(): DataPlaneWorld["sim"] {
+    return this.world.sim;
+  }
+  emit(kind: string, fields: Parameters<DataPlaneWorld["emit"]>[1]): void {
+    this.world.emit(kind, fields);
+  }
+  rng(label: string): Rng {
+    return this.world.rng(label);
+  }
+  latencyUs(from: Pod, to: Pod, rng: Rng): number {
+    return this.world.network.latencyUs(from.cluster, to.cluster, rng);
+  }
+  reaches(from: Pod, to: Pod): boolean {
+    return this.world.clusterAlive(to.cluster) && this.world.network.reachable(from.cluster, to.cluster);
+  }
+  handshake(client: Pod, server: Pod): { ok: boolean; reason: string } {
+    const r = this.world.identity.handshake(client, server);
+    return { ok: r.ok, reason: r.reason };
+  }
+
+  // ---- pods coming and going --------------------------------------------------------------------
+
+  /** A meshed pod's inbound proxy, in front of its container. */
+  startInbound(pod: Pod, target: InboundTarget): void {
+    this.inbounds.set(pod, new InboundProxy(pod, this.world, target));
+  }
+
+  /** The container of `pod` freed a slot or changed its capacity. */
+  capacityChanged(pod: Pod): void {
+    this.inbounds.get(pod)?.capacityChanged();
+  }
+
+  /** How a balancer in `client`'s proxy reaches its endpoints: the proxy's connection pool. */
+  endpointConnections(client: Pod): EndpointConnections {
+    return {
+      acquire: (pod, listener) => (pod.meshed ? this.pool(client).acquire(pod, listener) : undefined),
+      release: (pod, listener, reason) => this.pools.get(client)?.release(pod, listener, reason),
+    };
+  }
+
+  /**
+   * `pod` died. Every connection to it breaks (its clients hear of it one trip later, or find it
+   * silent if its region is gone), its own connections go with it, and requests waiting in its
+   * inbound proxy end with `response` (they reach only HTTP/1 clients: a connection's requests
+   * fail with the connection).
+   */
+  podDied(pod: Pod, response: HttpResponse): void {
+    for (const pool of this.pools.values()) for (const c of [...pool.to(pod)]) c.peerGone();
+    this.clientGone(pod);
+    this.inbounds.get(pod)?.abandon(response);
+    this.inbounds.delete(pod);
+  }
+
+  /** `pod`'s proxy stopped: its connections close (the pool stays, closed, for late endpoint updates). */
+  clientGone(pod: Pod): void {
+    this.pools.get(pod)?.closeAll("client-pod-killed");
+  }
+
+  // ---- a request's way there and back -----------------------------------------------------------
+
+  /**
+   * Send `request` from `from` to `to`; `respond` gets the answer. It goes on `from`'s connection to
+   * `to` when its proxy holds an open one (a balancer picked `to` as a ready endpoint); otherwise as
+   * plain HTTP/1 (an unmeshed client or server, or a meshed app's DNS-routed call).
+   */
+  transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
+    const connection = this.pools.get(from)?.get(to);
+    if (connection !== undefined && connection.ready) this.onConnection(connection, request, respond);
+    else this.overHttp1(from, to, request, respond);
+  }
+
+  private onConnection(connection: Connection, request: HttpRequest, respond: Respond): void {
+    const exchange = connection.send(request, respond);
+    if (!this.reaches(connection.client, connection.server)) return connection.peerSilent();
+    const outUs = this.senderHopUs(connection.client) + this.world.network.latencyUs(connection.client.cluster, connection.server.cluster) + this.hopUs();
+    this.world.sim.schedule(outUs, () => this.arriveOnConnection(connection, exchange), undefined, Priority.Completion);
+  }
+
+  private arriveOnConnection(connection: Connection, exchange: Exchange): void {
+    if (exchange.done) return;
+    const { client, server } = connection;
+    // The peer's socket is gone: its reset breaks the connection, which fails the exchange.
+    if (!server.alive) return connection.peerGone();
+    // The sender died while the request travelled: its connection is gone, nothing is served.
+    if (!client.alive) return;
+    this.serve(client, server, exchange.request, true, (res) => this.answerOnConnection(connection, exchange, res));
+  }
+
+  private answerOnConnection(connection: Connection, exchange: Exchange, res: HttpResponse): void {
+    if (exchange.done) return;
+    const { client, server } = connection;
+    // A dead server sends nothing more; its client learns from the broken connection.
+    if (!server.alive) return connection.peerGone();
+    if (!this.reaches(server, client)) return connection.peerSilent();
+    const atUs = this.world.sim.nowUs + this.world.network.latencyUs(server.cluster, client.cluster);
+    connection.answering(atUs);
+    this.world.sim.scheduleAt(atUs, () => connection.answer(exchange, onTheWire(res)), undefined, Priority.Completion, client);
+  }
+
+  private overHttp1(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
+    if (!this.reaches(from, to)) {
+      // Nothing answers: no RST comes back from a partitioned or vanished region.
+      this.world.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "unreachable" }), undefined, Priority.Completion, from);
+      return;
+    }
+    const outUs = this.senderHopUs(from) + this.world.network.latencyUs(from.cluster, to.cluster) + (to.meshed ? this.hopUs() : 0);
+    this.world.sim.schedule(outUs, () => this.arriveOverHttp1(from, to, request, respond), undefined, Priority.Completion);
+  }
+
+  private arriveOverHttp1(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
+    const back = (res: HttpResponse): void => {
+      // A region that vanishes sends nothing back: the request ends only when the client finds
+      // its connection dead.
+      const lost = !this.world.clusterAlive(to.cluster);
+      const delayUs = lost ? SILENT_PEER_DETECT_US : this.world.network.latencyUs(to.cluster, from.cluster);
+      this.world.sim.schedule(delayUs, () => respond(res), undefined, Priority.Completion, from);
+    };
+    if (!to.alive) return back({ status: 502, error: "connect-error", from: "connection-refused" });
+    if (!from.alive) return;
+    this.serve(from, to, request, from.meshed && to.meshed, (res) => back(res.error === "reset" ? { status: 502, error: "reset", from: res.from ?? "reset" } : res));
+  }
+
+  /** The request reached `to`: its inbound proxy takes it, or, unmeshed, its app. */
+  private serve(from: Pod, to: Pod, request: HttpRequest, mtls: boolean, reply: Respond): void {
+    // The proxy's admin port (the gateway probe) is answered by the proxy: no inbound traffic.
+    const admin = proxyAdminAnswer(to, request);
+    if (admin !== undefined) return reply(admin);
+    const inbound = this.inbounds.get(to);
+    if (inbound !== undefined) return inbound.accept(request, from, InboundProxy.tlsOf(from, mtls), reply);
+    // No proxy in front of the app. Linkerd would export nothing for this pod; meshsim still
+    // measures it at the app, so an unmeshed workload has server-side numbers too.
+    const now = this.world.sim.nowUs;
+    this.world.edges.record(from, to, from.meshed ? SECURED.notProvidedByServiceDiscovery : SECURED.noTlsFromRemote);
+    this.world.counter("arrivals", { traffic: request.origin.traffic, server: to.workload }).add(now);
+    const series = this.world.server(to);
+    to.app.handle(request, (res) => {
+      series.record(now, this.world.sim.nowUs, !classifyDefault(responseOutcome(request, res)).failure, res.status, res.grpcStatus);
+      reply(res);
+    });
+  }
+
+  private pool(client: Pod): ConnectionPool {
+    let p = this.pools.get(client);
+    if (p === undefined) {
+      p = new ConnectionPool(client, this);
+      this.pools.set(client, p);
+      if (!client.alive) p.closeAll("client-pod-killed");
+    }
+    return p;
+  }
+
+  private hopUs(): number {
+    return sampleUs(this.proxyLatency, this.proxyRng);
+  }
+
+  /**
+   * The sending side's proxy hop: none for an unmeshed app; none for a gateway either, which is one
+   * proxy whose inbound hop already paid for the crossing.
+   */
+  private senderHopUs(from: Pod): number {
+    return from.meshed && !isGatewayPod(from) ? this.hopUs() : 0;
+  }
+}
+
+/**
+ * A response as it crosses the wire: an error one proxy synthesised (say the gateway's own
+ * fail-fast) reaches the next as the plain HTTP response it became, not as that proxy's error.
+ */
+function onTheWire(res: HttpResponse): HttpResponse {
+  if (res.error === undefined) return res;
+  const { error: _synthesised, ...response } = res;
+  return response;
+}
