@@ -55,7 +55,8 @@ export class App {
   constructor(
     private readonly behavior: BehaviorSpec,
     private readonly host: AppHost,
-    private readonly rng: Rng,
+    /** Its streams (streams.ts): `app/<pod>/latency` for service times, `app/<pod>/errors` for error draws. */
+    private readonly streams: { readonly latency: Rng; readonly errors: Rng },
   ) {
     this.latency = makeDistribution(behavior.latency);
     this.routes = behavior.routes.map((r) => ({
@@ -112,7 +113,7 @@ export class App {
     this.host.busy(1);
     this.inFlight.add(work);
     const route = work.probe ? undefined : this.routeFor(work.request);
-    const serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.rng) * (this.degradation.latencyFactor ?? 1));
+    const serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.streams.latency) * (this.degradation.latencyFactor ?? 1));
     const calls = work.probe ? [] : (route?.spec.calls ?? this.behavior.calls);
     this.runCalls(work, calls, (callsOk) => {
       this.host.after(serviceUs, () => this.finish(work, route, callsOk));
@@ -166,7 +167,7 @@ export class App {
     if (!callsOk) return grpc ? { status: 200, grpcStatus: 2, grpcStatusIn: "headers", from: "app-downstream-failed" } : { status: 502, from: "app-downstream-failed" };
     const errors: ErrorSpec = route?.spec.errors ?? this.behavior.errors;
     const rate = this.degradation.errorRate ?? errors.rate;
-    if (rate > 0 && this.rng.next() < rate) return errorResponse(errors);
+    if (rate > 0 && this.streams.errors.next() < rate) return errorResponse(errors);
     return grpc ? { status: 200, grpcStatus: 0, grpcStatusIn: "trailers", from: "app" } : { status: 200, from: "app" };
   }
 

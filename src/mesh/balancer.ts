@@ -70,8 +70,10 @@ export class Balancer {
   private readonly queue = new BackendQueue(OUTBOUND_QUEUE_DEFAULTS, false);
   private failFastTimer: number | undefined;
   private reportedReady = false;
+  /** `balancer/<label>`: P2C's picks. */
   private readonly rng: Rng;
-  private readonly accrualRng: Rng;
+  /** `accrual/<label>`: its endpoints' breaker backoff, made when accrual first needs it. */
+  private accrual: Rng | undefined;
 
   /** Told by an endpoint's connection when it becomes ready or stops being ready. */
   private readonly connectionChanged = (): void => this.refresh();
@@ -85,7 +87,11 @@ export class Balancer {
     private readonly connections: EndpointConnections,
   ) {
     this.rng = ctx.rng(`balancer/${label}`);
-    this.accrualRng = ctx.rng(`accrual/${label}`);
+  }
+
+  private get accrualRng(): Rng {
+    this.accrual ??= this.ctx.rng(`accrual/${this.label}`);
+    return this.accrual;
   }
 
   /** What distribution and the route's LoadShed see: not in fail-fast and not full. */

@@ -16,6 +16,7 @@ import { destinationSignature } from "./destination-signature.js";
 import { EndpointsController, type EndpointsHost } from "./endpoints-controller.js";
 import type { Pod, WorkloadTemplate } from "./pod.js";
 import { SmiAdaptor, type SmiAdaptorHost } from "./smi-adaptor.js";
+import { LazyStreams } from "./streams.js";
 import type { BehaviorSpec, ClusterSpec, ControlPlaneDelays } from "./spec.js";
 
 export interface Deployment {
@@ -31,8 +32,10 @@ export interface Deployment {
   probeForcedFail: boolean;
 }
 
+/** One subscription's pushes: in order, each drawn from the subscriber pod's stream. */
 interface Delivery {
   lastDeliveryUs: number;
+  readonly rng: Rng;
 }
 
 /** A balancer in some proxy, as the destination controller feeds it: the endpoint set it last sent. */
@@ -74,7 +77,8 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
   private configChangedWhileDown = false;
   private readonly propagation: Distribution;
   private readonly watch: Distribution;
-  private readonly rng: Rng;
+  /** `control-plane/<cluster>/deliver/<ns>/<pod>`: the destination controller's pushes to one proxy. */
+  private readonly deliveryStreams: LazyStreams<Pod>;
   private readonly endpointsController: EndpointsController;
   private readonly smi: SmiAdaptor;
   /** Waiting for the control plane to come back before their config push can be timed. */
@@ -94,7 +98,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
     this.trustAnchor = spec.trustAnchor;
     this.propagation = makeDistribution(delays.propagationDelay);
     this.watch = makeDistribution(delays.watchDelay);
-    this.rng = ctx.rng(`control-plane/${spec.name}`);
+    this.deliveryStreams = new LazyStreams(ctx, (pod) => `control-plane/${spec.name}/deliver/${pod.namespace}/${pod.name}`);
     // Every file applied in order: a later definition of an object replaces the earlier one.
     for (const o of lastDefinitions(spec.objects)) {
       const list = this.byKind.get(o.kind) ?? [];
@@ -235,7 +239,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
   subscribeDestination(proxy: DestinationSubscriber, service: ServiceRef): Destination {
     const key = destinationKey(service, proxy.pod.namespace);
     const subs = this.destinationSubs.get(key) ?? new Map<DestinationSubscriber, Delivery>();
-    subs.set(proxy, { lastDeliveryUs: this.ctx.sim.nowUs });
+    subs.set(proxy, { lastDeliveryUs: this.ctx.sim.nowUs, rng: this.deliveryStreams.get(proxy.pod) });
     this.destinationSubs.set(key, subs);
     const dest = this.destination(service, proxy.pod.namespace);
     if (!this.served.has(key)) this.served.set(key, destinationSignature(dest));
@@ -251,10 +255,11 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
     for (const subs of this.destinationSubs.values()) subs.delete(proxy);
   }
 
-  subscribeEndpoints(balancer: EndpointSubscriber, service: ServiceRef): void {
+  /** `balancer` in `pod`'s proxy follows the endpoints of `service`. */
+  subscribeEndpoints(balancer: EndpointSubscriber, service: ServiceRef, pod: Pod): void {
     const key = `${service.namespace}/${service.name}`;
     const subs = this.endpointSubs.get(key) ?? new Map<EndpointSubscriber, Delivery>();
-    subs.set(balancer, { lastDeliveryUs: this.ctx.sim.nowUs });
+    subs.set(balancer, { lastDeliveryUs: this.ctx.sim.nowUs, rng: this.deliveryStreams.get(pod) });
     this.endpointSubs.set(key, subs);
     // Without a control plane a new proxy learns no endpoints (its requests wait, then fail fast)
     // until the control plane is back.
@@ -450,7 +455,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
 
   /** Deliveries to one subscriber stay in order: each lands no earlier than the previous one. */
   private deliver(delivery: Delivery, apply: () => void): void {
-    const atUs = Math.max(this.ctx.sim.nowUs + sampleUs(this.propagation, this.rng), delivery.lastDeliveryUs);
+    const atUs = Math.max(this.ctx.sim.nowUs + sampleUs(this.propagation, delivery.rng), delivery.lastDeliveryUs);
     delivery.lastDeliveryUs = atUs;
     this.ctx.sim.scheduleAt(atUs, apply, undefined, Priority.Control);
   }

@@ -26,6 +26,7 @@ import { type InboundHost, InboundProxy, type InboundTarget } from "./inbound.js
 import { isGatewayPod, proxyAdminAnswer } from "./multicluster.js";
 import { CONNECT_TIMEOUT_US, type Network } from "./network.js";
 import type { Pod } from "./pod.js";
+import { LazyStreams, podPath } from "./streams.js";
 
 /** What the data plane needs of the world. */
 export interface DataPlaneWorld extends InboundHost {
@@ -39,7 +40,10 @@ export class DataPlane implements ConnectionHost {
   private readonly pools = new Map<Pod, ConnectionPool>();
   private readonly inbounds = new Map<Pod, InboundProxy>();
   private readonly proxyLatency: Distribution;
-  private readonly proxyRng: Rng;
+  /** `proxy/<pod>/latency`: each proxy's own hops. */
+  private readonly hopStreams: LazyStreams<Pod>;
+  /** `net/<from pod>-><to pod>`, by sender then receiver: each direction of each pair its own stream. */
+  private readonly netStreams = new Map<Pod, LazyStreams<Pod>>();
 
   constructor(
     private readonly world: DataPlaneWorld,
@@ -47,7 +51,7 @@ export class DataPlane implements ConnectionHost {
     proxyLatency: DistributionSpec,
   ) {
     this.proxyLatency = makeDistribution(proxyLatency);
-    this.proxyRng = world.rng("proxy-latency");
+    this.hopStreams = new LazyStreams(world, (pod) => `proxy/${podPath(pod)}/latency`);
   }
 
   // ---- ConnectionHost ---------------------------------------------------------------------------
@@ -126,7 +130,7 @@ export class DataPlane implements ConnectionHost {
   private onConnection(connection: Connection, request: HttpRequest, respond: Respond): void {
     const exchange = connection.send(request, respond);
     if (!this.reaches(connection.client, connection.server)) return connection.peerSilent();
-    const outUs = this.senderHopUs(connection.client) + this.world.network.latencyUs(connection.client.cluster, connection.server.cluster) + this.hopUs();
+    const outUs = this.senderHopUs(connection.client) + this.netUs(connection.client, connection.server) + this.hopUs(connection.server);
     this.world.sim.schedule(outUs, () => this.arriveOnConnection(connection, exchange), undefined, Priority.Completion);
   }
 
@@ -146,7 +150,7 @@ export class DataPlane implements ConnectionHost {
     // A dead server sends nothing more; its client learns from the broken connection.
     if (!server.alive) return connection.peerGone();
     if (!this.reaches(server, client)) return connection.peerSilent();
-    const atUs = this.world.sim.nowUs + this.world.network.latencyUs(server.cluster, client.cluster);
+    const atUs = this.world.sim.nowUs + this.netUs(server, client);
     connection.answering(atUs);
     this.world.sim.scheduleAt(atUs, () => connection.answer(exchange, onTheWire(res)), undefined, Priority.Completion, client);
   }
@@ -157,7 +161,7 @@ export class DataPlane implements ConnectionHost {
       this.world.sim.schedule(CONNECT_TIMEOUT_US, () => respond({ status: 502, error: "connect-error", from: "unreachable" }), undefined, Priority.Completion, from);
       return;
     }
-    const outUs = this.senderHopUs(from) + this.world.network.latencyUs(from.cluster, to.cluster) + (to.meshed ? this.hopUs() : 0);
+    const outUs = this.senderHopUs(from) + this.netUs(from, to) + (to.meshed ? this.hopUs(to) : 0);
     this.world.sim.schedule(outUs, () => this.arriveOverHttp1(from, to, request, respond), undefined, Priority.Completion);
   }
 
@@ -166,7 +170,7 @@ export class DataPlane implements ConnectionHost {
       // A region that vanishes sends nothing back: the request ends only when the client finds
       // its connection dead.
       const lost = !this.world.clusterAlive(to.cluster);
-      const delayUs = lost ? SILENT_PEER_DETECT_US : this.world.network.latencyUs(to.cluster, from.cluster);
+      const delayUs = lost ? SILENT_PEER_DETECT_US : this.netUs(to, from);
       this.world.sim.schedule(delayUs, () => respond(res), undefined, Priority.Completion, from);
     };
     if (!to.alive) return back({ status: 502, error: "connect-error", from: "connection-refused" });
@@ -203,8 +207,19 @@ export class DataPlane implements ConnectionHost {
     return p;
   }
 
-  private hopUs(): number {
-    return sampleUs(this.proxyLatency, this.proxyRng);
+  /** One pass through `pod`'s proxy. */
+  private hopUs(pod: Pod): number {
+    return sampleUs(this.proxyLatency, this.hopStreams.get(pod));
+  }
+
+  /** One message's way through the network from `from` to `to`, drawn from that direction's stream. */
+  private netUs(from: Pod, to: Pod): number {
+    let streams = this.netStreams.get(from);
+    if (streams === undefined) {
+      streams = new LazyStreams(this.world, (peer) => `net/${podPath(from)}->${podPath(peer)}`);
+      this.netStreams.set(from, streams);
+    }
+    return this.world.network.latencyUs(from.cluster, to.cluster, streams.get(to));
   }
 
   /**
@@ -212,7 +227,7 @@ export class DataPlane implements ConnectionHost {
    * proxy whose inbound hop already paid for the crossing.
    */
   private senderHopUs(from: Pod): number {
-    return from.meshed && !isGatewayPod(from) ? this.hopUs() : 0;
+    return from.meshed && !isGatewayPod(from) ? this.hopUs(from) : 0;
   }
 }
 

@@ -11,6 +11,7 @@ import { splitAuthority } from "./http.js";
 import { CONNECT_TIMEOUT_US } from "./network.js";
 import type { Pod } from "./pod.js";
 import type { DnsSpec } from "./spec.js";
+import { podPath } from "./streams.js";
 import type { WorldInternals } from "./world-api.js";
 
 type DnsRecord = DnsSpec["records"][number];
@@ -58,10 +59,14 @@ export class DnsFailover {
 /** A client pod's resolver and plain HTTP client for global names. */
 export class DnsClient {
   private readonly cache = new Map<string, { record: DnsRecord; expiresUs: number }>();
-  private readonly rng: Rng;
+  /** `dns-client/<pod>/pick`: the regional load balancer's pick of a target. */
+  private readonly pickRng: Rng;
+  /** `dns-client/<pod>/rtt`: the round trip to a region whose load balancer has no target. */
+  private readonly rttRng: Rng;
 
   constructor(private readonly pod: Pod, private readonly world: WorldInternals, private readonly records: ReadonlyMap<string, DnsFailover>) {
-    this.rng = world.rng(`dns-client/${pod.cluster}/${pod.namespace}/${pod.name}`);
+    this.pickRng = world.rng(`dns-client/${podPath(pod)}/pick`);
+    this.rttRng = world.rng(`dns-client/${podPath(pod)}/rtt`);
   }
 
   send(request: HttpRequest, respond: Respond, traffic: string | undefined): void {
@@ -90,11 +95,11 @@ export class DnsClient {
     const pods = cluster.selectedReadyPods(record.namespace, record.service);
     if (pods.length === 0) {
       // The region answers, but its load balancer has no healthy target.
-      const rttUs = this.world.network.latencyUs(this.pod.cluster, cluster.name) + this.world.network.latencyUs(cluster.name, this.pod.cluster);
+      const rttUs = this.world.network.latencyUs(this.pod.cluster, cluster.name, this.rttRng) + this.world.network.latencyUs(cluster.name, this.pod.cluster, this.rttRng);
       this.world.sim.schedule(rttUs, () => done({ status: 503, from: "no-healthy-target" }), undefined, Priority.Completion, this.pod);
       return;
     }
-    const target = pods[Math.min(pods.length - 1, Math.floor(this.rng.next() * pods.length))] as Pod;
+    const target = pods[Math.min(pods.length - 1, Math.floor(this.pickRng.next() * pods.length))] as Pod;
     this.world.transmit(this.pod, target, request, done);
   }
 

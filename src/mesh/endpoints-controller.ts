@@ -12,9 +12,9 @@
 
 import { type Distribution, type DistributionSpec, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
-import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
 import type { Pod } from "./pod.js";
+import { LazyStreams } from "./streams.js";
 
 /** What the controller needs from its cluster. */
 export interface EndpointsHost {
@@ -32,7 +32,8 @@ export class EndpointsController {
   /** Services waiting in the workqueue. */
   private readonly queued = new Set<string>();
   private readonly delay: Distribution;
-  private readonly rng: Rng;
+  /** `endpoints-controller/<cluster>/<ns>/<svc>`: each Service's sync delays, by `namespace/name`. */
+  private readonly streams: LazyStreams<string>;
 
   constructor(
     private readonly host: EndpointsHost,
@@ -40,7 +41,7 @@ export class EndpointsController {
     delay: DistributionSpec,
   ) {
     this.delay = makeDistribution(delay);
-    this.rng = ctx.rng(`endpoints-controller/${host.name}`);
+    this.streams = new LazyStreams(ctx, (key) => `endpoints-controller/${host.name}/${key}`);
   }
 
   /** The ready addresses the Endpoints object of `namespace/name` holds now (none before its first write). */
@@ -57,7 +58,7 @@ export class EndpointsController {
     if (atOnce) return this.sync(namespace, name);
     if (this.queued.has(key)) return;
     this.queued.add(key);
-    this.ctx.sim.schedule(sampleUs(this.delay, this.rng), () => {
+    this.ctx.sim.schedule(sampleUs(this.delay, this.streams.get(key)), () => {
       this.queued.delete(key);
       this.sync(namespace, name);
     }, undefined, Priority.Control);

@@ -17,9 +17,9 @@ import { SuccessRateFailover } from "../policy/failover-success-rate.js";
 import { parseTrafficSplit } from "../policy/traffic-split.js";
 import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
-import type { Rng } from "../sim/rng.js";
 import type { Cluster } from "./cluster.js";
 import type { MeshContext } from "./context.js";
+import { LazyStreams } from "./streams.js";
 import type { MeshSettings } from "./spec.js";
 
 /** One weight change of a failover-controlled TrafficSplit. */
@@ -49,7 +49,12 @@ type Weights = ReadonlyArray<{ service: string; weight: number }>;
 
 export class FailoverOperator {
   private readonly ramps = new Map<string, SuccessRateFailover>();
-  private readonly rng: Rng;
+  /** `failover-operator/<cluster>/endpoints/<ns>/<svc>`: its watch of each Endpoints object. */
+  private readonly endpointsWatch: LazyStreams<string>;
+  /** `failover-operator/<cluster>/split/<ns>/<split>/patch`: each split's patch round trips. */
+  private readonly patchStreams: LazyStreams<string>;
+  /** `failover-operator/<cluster>/split/<ns>/<split>/watch`: its watch of each split. */
+  private readonly splitWatch: LazyStreams<string>;
   private readonly reconcileDelay: Distribution;
   /** Endpoints readiness as the operator's watch last delivered it, by `namespace/name`. */
   private readonly endpointsCache = new Map<string, boolean>();
@@ -62,7 +67,10 @@ export class FailoverOperator {
     private readonly settings: MeshSettings["failover"],
     private readonly record: (u: SplitUpdate) => void,
   ) {
-    this.rng = ctx.rng(`failover-operator/${cluster.name}`);
+    const base = `failover-operator/${cluster.name}`;
+    this.endpointsWatch = new LazyStreams(ctx, (key) => `${base}/endpoints/${key}`);
+    this.patchStreams = new LazyStreams(ctx, (key) => `${base}/split/${key}/patch`);
+    this.splitWatch = new LazyStreams(ctx, (key) => `${base}/split/${key}/watch`);
     this.reconcileDelay = makeDistribution(settings.reconcileDelay);
   }
 
@@ -116,7 +124,8 @@ export class FailoverOperator {
   endpointsChanged(namespace: string, name: string): void {
     if (this.settings.mode !== "readiness" || !this.cluster.alive) return;
     const ready = this.cluster.endpointsReady(namespace, name);
-    this.ctx.sim.schedule(this.cluster.watchDelayUs(this.rng), () => this.endpointsDelivered(namespace, name, ready), undefined, Priority.Control);
+    const delayUs = this.cluster.watchDelayUs(this.endpointsWatch.get(`${namespace}/${name}`));
+    this.ctx.sim.schedule(delayUs, () => this.endpointsDelivered(namespace, name, ready), undefined, Priority.Control);
   }
 
   /** A client-side attempt to `namespace/service` ended (the ramp's success-rate signal). */
@@ -155,9 +164,9 @@ export class FailoverOperator {
   /** Queue a merge patch on the patch task: it lands once the patches before it have, plus one API round trip. */
   private sendPatch(split: FailoverSplit, primary: string, weights: Weights, reason: string): void {
     const startUs = Math.max(this.ctx.sim.nowUs, this.patchTaskFreeUs);
-    const landsUs = startUs + sampleUs(this.reconcileDelay, this.rng);
-    this.patchTaskFreeUs = landsUs;
     const key = `${split.namespace}/${split.name}`;
+    const landsUs = startUs + sampleUs(this.reconcileDelay, this.patchStreams.get(key));
+    this.patchTaskFreeUs = landsUs;
     const copy = weights.map((w) => ({ service: w.service, weight: w.weight }));
     this.ctx.sim.scheduleAt(landsUs, () => this.patchLands(key, primary, copy, reason), undefined, Priority.Control);
   }
@@ -198,7 +207,7 @@ export class FailoverOperator {
     // The operator's own TrafficSplit watch delivers the patched split, and it reconciles it again
     // against the Endpoints it knows by then (a readiness change that raced the patch is caught here).
     if (this.settings.mode === "readiness") {
-      this.ctx.sim.schedule(this.cluster.watchDelayUs(this.rng), () => {
+      this.ctx.sim.schedule(this.cluster.watchDelayUs(this.splitWatch.get(key)), () => {
         if (!this.cluster.alive) return;
         const now = this.splits().find((s) => `${s.namespace}/${s.name}` === key);
         if (now !== undefined) this.reconcile(now);

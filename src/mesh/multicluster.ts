@@ -26,6 +26,7 @@ import type { Cluster } from "./cluster.js";
 import { type HttpRequest, type HttpResponse, type Respond, splitAuthority } from "./http.js";
 import { type Container, Pod, type WorkloadTemplate } from "./pod.js";
 import type { LinkSpec } from "./spec.js";
+import { LazyStreams } from "./streams.js";
 import type { WorldInternals } from "./world-api.js";
 
 /** The proxy's admin port (`linkerd-proxy` listens on 4191), which the gateway probe calls. */
@@ -131,8 +132,10 @@ export class ServiceMirror {
   private probe: ProbeWorkerState = initialProbeWorkerState();
   private gatewayAlive = INITIAL_WATCHER_GATEWAY_ALIVE;
   private readonly mirrors = new Map<string, Mirror>();
+  /** `service-mirror/<from>/<to>/probe`: the probe ticker's jitter. */
   private readonly rng: Rng;
-  private readonly watchRng: Rng;
+  /** `service-mirror/<from>/<to>/watch/<ns>/<svc>`: the remote watch of each mirrored Service, WAN included. */
+  private readonly watchStreams: LazyStreams<Mirror>;
   /** The `linkerd-service-mirror-<cluster>` pod: its proxy carries the probes. */
   private controllerPod: Pod | undefined;
   private readonly probeService: { namespace: string; name: string };
@@ -150,8 +153,8 @@ export class ServiceMirror {
     private readonly remote: Cluster,
     private readonly world: WorldInternals,
   ) {
-    this.rng = world.rng(`service-mirror/${spec.from}/${spec.to}`);
-    this.watchRng = world.rng(`service-mirror-watch/${spec.from}/${spec.to}`);
+    this.rng = world.rng(`service-mirror/${spec.from}/${spec.to}/probe`);
+    this.watchStreams = new LazyStreams(world, (m) => `service-mirror/${spec.from}/${spec.to}/watch/${m.namespace}/${m.remoteName}`);
     const cli = linkFromCli({ targetClusterName: spec.clusterName, gatewayAddresses: ["gateway"], trustDomain: remote.domain });
     this.link = { ...cli, probeSpec: { ...cli.probeSpec, periodUs: spec.probePeriodUs } };
     this.probeService = { namespace: this.link.namespace, name: probeGatewayServiceName(spec.clusterName) };
@@ -253,7 +256,8 @@ export class ServiceMirror {
   /** The remote API server's watch delivers a change over the WAN — if it still reaches us. */
   private remoteChanged(m: Mirror): void {
     if (!this.remote.alive || !this.world.network.reachable(this.spec.from, this.spec.to)) return;
-    const delayUs = this.world.network.latencyUs(this.spec.to, this.spec.from) + this.remote.watchDelayUs(this.watchRng);
+    const rng = this.watchStreams.get(m);
+    const delayUs = this.world.network.latencyUs(this.spec.to, this.spec.from, rng) + this.remote.watchDelayUs(rng);
     this.world.sim.schedule(delayUs, () => this.applyRemote(m), undefined, Priority.Control);
   }
 

@@ -19,16 +19,16 @@ export class Network {
   private readonly partitions = new Map<string, number>();
   private readonly extraUs = new Map<string, number>();
 
-  constructor(spec: NetworkSpec, private readonly rng: Rng) {
+  constructor(spec: NetworkSpec) {
     this.podToPod = makeDistribution(spec.podToPod);
     for (const b of spec.between) this.between.set(pairKey(b.clusters[0], b.clusters[1]), makeDistribution(b.latency));
   }
 
   /**
-   * One-way latency of one message from a pod in `from` to a pod in `to`, µs. `rng` lets a caller
-   * draw from a stream of its own (connection set-up does), so other traffic's draws do not shift.
+   * One-way latency of one message from a pod in `from` to a pod in `to`, µs, drawn from `rng`:
+   * the caller's own stream (streams.ts: per pod pair, per purpose), so no other draw shifts.
    */
-  latencyUs(from: string, to: string, rng: Rng = this.rng): number {
+  latencyUs(from: string, to: string, rng: Rng): number {
     let us = sampleUs(this.podToPod, rng);
     if (from === to && this.extraUs.size === 0) return us;
     if (from !== to) {

@@ -16,6 +16,7 @@ import { splitAuthority } from "./http.js";
 import type { CounterName, CounterSeries, GaugeSeries, RequestSeries, SeriesLabels } from "./metrics.js";
 import type { Client, Pod } from "./pod.js";
 import { RequestFlow } from "./request-flow.js";
+import { podPath } from "./streams.js";
 import type { MeshWorld } from "./world-api.js";
 
 /** What a proxy holds about one destination from one config update. */
@@ -65,8 +66,6 @@ export class RouteSeries {
 export class OutboundProxy implements Client {
   private readonly destinations = new Map<string, DestinationState>();
   private readonly caches = new Map<string, BackendCache>();
-  /** Balancers built per backend Service, over every destination: a rebuilt one gets fresh streams. */
-  private readonly builds = new Map<string, number>();
   private readonly series = new Map<string, RouteSeries>();
   /** Per-request lookups by object identity, so the hot path builds no string keys. */
   private readonly destinationsByRef = new Map<ServiceRef, { key: string; state: DestinationState }>();
@@ -74,18 +73,31 @@ export class OutboundProxy implements Client {
   readonly flows = new Set<RequestFlow>();
   private readonly seriesByRoute = new Map<string | undefined, Map<object, RouteSeries>>();
   private readonly resolved = new Map<string, { host: string; service: ServiceRef | undefined }>();
-  private readonly backendHost: ConcreteBackendHost;
-  readonly rng: Rng;
+  private distribute: Rng | undefined;
+  private backoff: Rng | undefined;
 
-  constructor(readonly pod: Pod, readonly world: MeshWorld) {
-    this.rng = world.rng(`proxy/${pod.cluster}/${pod.namespace}/${pod.name}`);
-    this.backendHost = {
-      build: (backend, accrual) => {
-        const key = serviceKey(backend);
-        const generation = this.builds.get(key) ?? 0;
-        this.builds.set(key, generation + 1);
-        return this.world.newBalancer(this, backend, accrual, generation);
-      },
+  constructor(readonly pod: Pod, readonly world: MeshWorld) {}
+
+  /** `proxy/<pod>/distribute`: choosing among a route's or profile's weighted backends (made on first use). */
+  get distributeRng(): Rng {
+    this.distribute ??= this.world.rng(`proxy/${podPath(this.pod)}/distribute`);
+    return this.distribute;
+  }
+
+  /** `proxy/<pod>/backoff`: the jitter of annotation-retry backoffs (made on first use). */
+  get backoffRng(): Rng {
+    this.backoff ??= this.world.rng(`proxy/${podPath(this.pod)}/backoff`);
+    return this.backoff;
+  }
+
+  /**
+   * How the backend cache of destination `parent` builds and closes its balancers. A balancer is
+   * named by (proxy, parent, backend, build), so one backend reached through two parents (a
+   * TrafficSplit's apex and a direct call) gets two balancers with streams of their own.
+   */
+  private backendHostFor(parent: ServiceRef): ConcreteBackendHost {
+    return {
+      build: (backend, accrual, generation) => this.world.newBalancer(this, parent, backend, accrual, generation),
       close: (balancer, reason) => this.world.releaseBalancer(this, balancer, reason),
       after: (delayUs, fn) => {
         this.world.sim.schedule(delayUs, fn, undefined, Priority.Timeout, this.pod);
@@ -183,7 +195,7 @@ export class OutboundProxy implements Client {
   private install(key: string, dest: Destination, previous: DestinationState | undefined): DestinationState {
     let cache = this.caches.get(key);
     if (cache === undefined) {
-      cache = new BackendCache(this.backendHost);
+      cache = new BackendCache(this.backendHostFor(dest.service));
       this.caches.set(key, cache);
     }
     const profile = profileSignature(dest);

@@ -153,7 +153,7 @@ export class RequestFlow implements AttemptOwner {
   private attempt(): void {
     this.attempts += 1;
     const now = this.world.sim.nowUs;
-    const choice = chooseBackend(this.dest, this.ruleConfig, this.backends, this.proxy.rng);
+    const choice = chooseBackend(this.dest, this.ruleConfig, this.backends, this.proxy.distributeRng);
     if (choice === undefined) {
       // Every backend's gate is shut (or its queue full): the route's LoadShed answers 503.
       return this.attemptEnded(new Attempt(this, this.attempts, now, undefined, ""), { status: 503, error: "load-shed" });
@@ -257,7 +257,7 @@ export class RequestFlow implements AttemptOwner {
       attempt: attempt.n,
       outcome: annotationOutcome(res),
       body: { bytes: this.request.bodyBytes },
-      rng: this.proxy.rng,
+      rng: this.proxy.backoffRng,
     });
     if (!decision.retry) {
       if (decision.reason === "limit-exceeded") {

@@ -14,6 +14,7 @@ import { type Distribution, type DistributionSpec, makeDistribution, sampleUs } 
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
+import { LazyStreams } from "./streams.js";
 
 /** What the adaptor needs from its cluster. */
 export interface SmiAdaptorHost {
@@ -35,7 +36,8 @@ export class SmiAdaptor {
   /** Keys in the workqueue, with whoever waits for their write. */
   private readonly queued = new Map<string, Array<(writtenUs: number) => void>>();
   private readonly delay: Distribution;
-  private readonly rng: Rng;
+  /** `smi-adaptor/<cluster>/<ns>/<split>`: each TrafficSplit's watch and sync delays, by `namespace/name`. */
+  private readonly streams: LazyStreams<string>;
 
   /** `initial`: the TrafficSplits the run starts with, already written (steady state). */
   constructor(
@@ -45,7 +47,7 @@ export class SmiAdaptor {
     initial: readonly K8sObject[],
   ) {
     this.delay = makeDistribution(delay);
-    this.rng = ctx.rng(`smi-adaptor/${host.name}`);
+    this.streams = new LazyStreams(ctx, (key) => `smi-adaptor/${host.name}/${key}`);
     for (const o of initial) this.written.set(keyOf(o), o);
   }
 
@@ -66,7 +68,8 @@ export class SmiAdaptor {
       return;
     }
     this.queued.set(key, onWritten === undefined ? [] : [onWritten]);
-    const delayUs = this.host.watchDelayUs(this.rng) + sampleUs(this.delay, this.rng);
+    const rng = this.streams.get(key);
+    const delayUs = this.host.watchDelayUs(rng) + sampleUs(this.delay, rng);
     this.ctx.sim.schedule(delayUs, () => this.sync(key), undefined, Priority.Control);
   }
 

@@ -34,8 +34,20 @@ export interface TrafficHost extends MeshContext {
   speaksGrpc?(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean;
 }
 
+/** The draws of one request's issue: which source pod, which request kind. */
+interface IssueStreams {
+  readonly source: Rng;
+  readonly mix: Rng;
+}
+
 export class TrafficGenerator {
-  private readonly rng: Rng;
+  /**
+   * Open loop (streams.ts): `traffic/<name>/arrivals` for the gaps and the thinning, `/source` for
+   * the pod, `/mix` for the request kind, so changing one never moves the others' draws. Closed
+   * loop: `traffic/<name>/user/<i>` per user, drawing source, kind and think time on each cycle.
+   */
+  private readonly arrivalsRng: Rng | undefined;
+  private readonly openLoop: IssueStreams | undefined;
   private readonly maxRateRps: number;
   private readonly authority: string;
   private readonly totalWeight: number;
@@ -44,7 +56,10 @@ export class TrafficGenerator {
   private headers: Array<Readonly<Record<string, string>> | undefined> | undefined;
 
   constructor(private readonly spec: TrafficSpec, private readonly host: TrafficHost, private readonly endUs: number) {
-    this.rng = host.rng(`traffic/${spec.name}`);
+    if (spec.arrivals.kind !== "closed-loop") {
+      this.arrivalsRng = host.rng(`traffic/${spec.name}/arrivals`);
+      this.openLoop = { source: host.rng(`traffic/${spec.name}/source`), mix: host.rng(`traffic/${spec.name}/mix`) };
+    }
     this.maxRateRps = Math.max(0, ...spec.rate.map((p) => Math.max(p.rateRps, p.rampToRps ?? 0)));
     const url = parseHttpUrl(spec.to);
     if (url === undefined) throw new Error(`traffic ${spec.name}: "${spec.to}" is not an http:// URL`);
@@ -56,7 +71,10 @@ export class TrafficGenerator {
   start(): void {
     const a = this.spec.arrivals;
     if (a.kind === "closed-loop") {
-      for (let u = 0; u < a.users; u++) this.host.sim.schedule(0, () => this.userLoop(), undefined, Priority.Arrival);
+      for (let u = 0; u < a.users; u++) {
+        const rng = this.host.rng(`traffic/${this.spec.name}/user/${u}`);
+        this.host.sim.schedule(0, () => this.userLoop(rng), undefined, Priority.Arrival);
+      }
     } else if (this.maxRateRps > 0) {
       this.scheduleNext();
     }
@@ -72,7 +90,7 @@ export class TrafficGenerator {
     }
     const delayUs =
       this.spec.arrivals.kind === "poisson"
-        ? Math.max(1, Math.round((-1e6 / this.maxRateRps) * Math.log(1 - this.rng.next())))
+        ? Math.max(1, Math.round((-1e6 / this.maxRateRps) * Math.log(1 - (this.arrivalsRng as Rng).next())))
         : Math.max(1, Math.round(1e6 / rateAt(this.spec.rate, now)));
     if (this.host.sim.nowUs + delayUs >= this.endUs) return;
     this.host.sim.schedule(delayUs, () => this.openArrival(), undefined, Priority.Arrival);
@@ -82,21 +100,21 @@ export class TrafficGenerator {
     const now = this.host.sim.nowUs;
     const rate = rateAt(this.spec.rate, now);
     // Poisson arrivals follow the schedule by thinning a process at the peak rate.
-    const accept = this.spec.arrivals.kind === "poisson" ? this.rng.next() * this.maxRateRps < rate : rate > 0;
+    const accept = this.spec.arrivals.kind === "poisson" ? (this.arrivalsRng as Rng).next() * this.maxRateRps < rate : rate > 0;
     if (this.spec.arrivals.kind === "poisson" && this.maxRateRps <= 0) return;
-    if (accept) this.issue(() => undefined);
+    if (accept) this.issue(this.openLoop as IssueStreams, () => undefined);
     this.scheduleNext();
   }
 
-  private userLoop(): void {
+  private userLoop(rng: Rng): void {
     if (this.host.sim.nowUs >= this.endUs) return;
-    this.issue(() => {
-      const thinkUs = this.think === undefined ? 0 : sampleUs(this.think, this.rng);
-      this.host.sim.schedule(thinkUs, () => this.userLoop(), undefined, Priority.Arrival);
+    this.issue({ source: rng, mix: rng }, () => {
+      const thinkUs = this.think === undefined ? 0 : sampleUs(this.think, rng);
+      this.host.sim.schedule(thinkUs, () => this.userLoop(rng), undefined, Priority.Arrival);
     });
   }
 
-  private issue(then: () => void): void {
+  private issue(streams: IssueStreams, then: () => void): void {
     const pods = this.host.sourcePods(this.spec);
     if (pods.length === 0) {
       this.host.emit("traffic.no-source", { traffic: this.spec.name, reason: "no-running-pod" });
@@ -104,8 +122,8 @@ export class TrafficGenerator {
       this.host.sim.schedule(1_000_000, then, undefined, Priority.Arrival);
       return;
     }
-    const pod = pods[Math.min(pods.length - 1, Math.floor(this.rng.next() * pods.length))] as Pod;
-    const index = this.pickRequest();
+    const pod = pods[Math.min(pods.length - 1, Math.floor(streams.source.next() * pods.length))] as Pod;
+    const index = this.pickRequest(streams.mix);
     const mix = this.spec.requests[index] as TrafficSpec["requests"][number];
     if (this.headers === undefined) {
       const grpc = this.host.speaksGrpc?.(pod, this.authority, this.spec.protocol) ?? this.spec.protocol === "grpc";
@@ -124,8 +142,8 @@ export class TrafficGenerator {
   }
 
   /** The index of the next request kind, drawn by weight. */
-  private pickRequest(): number {
-    let u = this.rng.next() * this.totalWeight;
+  private pickRequest(rng: Rng): number {
+    let u = rng.next() * this.totalWeight;
     for (const [i, r] of this.spec.requests.entries()) {
       u -= r.weight;
       if (u < 0) return i;

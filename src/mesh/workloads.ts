@@ -4,6 +4,7 @@
 // a pod that dies takes its connections with it (data-plane.ts).
 
 import { Priority } from "../sim/priority.js";
+import type { Rng } from "../sim/rng.js";
 import { App } from "./app.js";
 import { appInboundTarget } from "./app-host.js";
 import type { Cluster, Deployment } from "./cluster.js";
@@ -12,6 +13,7 @@ import type { HttpRequest } from "./http.js";
 import { GatewayForwarder } from "./multicluster.js";
 import { Pod, type WorkloadTemplate } from "./pod.js";
 import type { BehaviorSpec } from "./spec.js";
+import { podPath, type StreamSource } from "./streams.js";
 import type { PodLifecycle, WorldInternals } from "./world-api.js";
 
 const PROBE_ORIGIN = { id: 0, traffic: "kubelet" };
@@ -50,7 +52,7 @@ export class Workloads implements PodLifecycle {
     const pod = new Pod(d.template, name, this.world.sim.nowUs, initial || d.template.readinessProbe === undefined);
     pod.probeForcedFail = d.probeForcedFail;
     const host = this.world.appHost(pod);
-    const app = new App(d.behavior, host, this.world.rng(`app/${pod.cluster}/${pod.namespace}/${name}`));
+    const app = new App(d.behavior, host, appStreams(this.world, pod));
     pod.app = app;
     app.degrade(d.degradation);
     if (pod.meshed) this.world.startInbound(pod, appInboundTarget(app, host, d.behavior.queueLimit));
@@ -218,6 +220,22 @@ export class Workloads implements PodLifecycle {
  * The behaviour for a deployment: the matching entry that names the most of cluster, namespace
  * and deployment; among equally specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
  */
+/** An app's streams, `app/<pod>/latency` and `app/<pod>/errors`, each made on its first draw. */
+function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; readonly errors: Rng } {
+  let latency: Rng | undefined;
+  let errors: Rng | undefined;
+  return {
+    get latency(): Rng {
+      latency ??= source.rng(`app/${podPath(pod)}/latency`);
+      return latency;
+    },
+    get errors(): Rng {
+      errors ??= source.rng(`app/${podPath(pod)}/errors`);
+      return errors;
+    },
+  };
+}
+
 export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string): BehaviorSpec {
   let best: BehaviorSpec | undefined;
   let bestScore = -1;

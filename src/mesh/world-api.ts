@@ -38,11 +38,12 @@ export interface MeshWorld extends DirectWorld {
   /** Current destination config; later changes reach the proxy through `updateDestination`. */
   subscribeDestination(proxy: DestinationSubscriber, service: ServiceRef): Destination;
   /**
-   * A balancer for `service` in `proxy`, subscribed to its endpoints, using the proxy's
-   * connections. `generation`: how many were built for the same backend in this proxy before
-   * (default 0), so a rebuilt one gets random streams of its own.
+   * A balancer for backend `service` of destination `parent` in `proxy`, subscribed to its
+   * endpoints, using the proxy's connections. `generation`: how many were built for the same
+   * backend of the same destination in this proxy before (default 0), so a rebuilt one gets
+   * random streams of its own.
    */
-  newBalancer(proxy: { readonly pod: Pod }, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation?: number): Balancer;
+  newBalancer(proxy: { readonly pod: Pod }, parent: ServiceRef, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation?: number): Balancer;
   /** A dropped backend drained: it stops receiving endpoint updates and lets its connections go. */
   releaseBalancer(proxy: { readonly pod: Pod }, balancer: Balancer, reason: string): void;
   counter(name: CounterName, labels: SeriesLabels): CounterSeries;

@@ -18,7 +18,7 @@ import { PodAppHost } from "./app-host.js";
 import { Balancer } from "./balancer.js";
 import { Cluster, type Deployment, type DestinationSubscriber } from "./cluster.js";
 import { DataPlane } from "./data-plane.js";
-import type { Destination, ServiceRef } from "./destination.js";
+import { type Destination, type ServiceRef, serviceKey } from "./destination.js";
 import { DirectClient } from "./direct-client.js";
 import { DnsClient, DnsFailover } from "./dns.js";
 import { type Edge, EdgeBook } from "./edges.js";
@@ -34,6 +34,7 @@ import { Network } from "./network.js";
 import { OutboundProxy } from "./outbound.js";
 import type { Client, Pod } from "./pod.js";
 import { SeriesCache } from "./series-cache.js";
+import { podPath } from "./streams.js";
 import type { CallSpec, LinkSpec, RequestProtocol, Selector, WorldSpec } from "./spec.js";
 import { TrafficGenerator } from "./traffic.js";
 import type { WorldInternals } from "./world-api.js";
@@ -63,6 +64,15 @@ export interface WorldResult {
   invariantViolations: string[];
 }
 
+/**
+ * Observers of every request a client starts and ends (traffic and apps' downstream calls alike),
+ * for tests and tools that compare runs request by request; they must not touch the world.
+ */
+export interface RequestObserver {
+  started?(atUs: number, request: HttpRequest): void;
+  ended?(atUs: number, request: HttpRequest, status: number): void;
+}
+
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
 const MAX_EVENTS = 5_000_000_000;
 
@@ -89,12 +99,12 @@ export class World implements WorldInternals {
   private endedCount = 0;
   private originIds = 0;
 
-  constructor(readonly spec: WorldSpec, trace?: Trace) {
+  constructor(readonly spec: WorldSpec, trace?: Trace, private readonly observer?: RequestObserver) {
     this.sim = new Simulation({ seed: spec.seed, ...(trace === undefined ? {} : { trace }) });
     const windows = spec.expect.flatMap((e) => (e.kind === "metric" ? [e.window] : []));
     this.metrics = new MeshMetrics({ bucketUs: spec.report.timelineUs, warmupUs: spec.warmupUs, durationUs: spec.durationUs, windows });
     this.series = new SeriesCache(this.metrics);
-    this.network = new Network(spec.network, this.rng("net"));
+    this.network = new Network(spec.network);
     this.dataPlane = new DataPlane(this, spec.mesh.proxyLatency);
     this.workloads = new Workloads(this);
     this.identity = new IdentitySystem(
@@ -193,13 +203,14 @@ export class World implements WorldInternals {
     return (this.clusters.get(proxy.pod.cluster) as Cluster).subscribeDestination(proxy, service);
   }
 
-  newBalancer(proxy: { readonly pod: Pod }, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation = 0): Balancer {
-    // A backend built again (dropped, then listed again) gets random streams of its own.
-    const label = `${proxy.pod.cluster}/${proxy.pod.namespace}/${proxy.pod.name}/${service.namespace}/${service.name}:${service.port}${generation === 0 ? "" : `#${generation}`}`;
+  newBalancer(proxy: { readonly pod: Pod }, parent: ServiceRef, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation = 0): Balancer {
+    // `<pod>/<parent>/<backend>[#n]` (streams.ts): one backend reached through two parents gets
+    // two balancers, and one built again (dropped, then listed again) gets streams of its own.
+    const label = `${podPath(proxy.pod)}/${serviceKey(parent)}/${serviceKey(service)}${generation === 0 ? "" : `#${generation}`}`;
     const b = new Balancer(label, this, accrual, proxy.pod, this.dataPlane.endpointConnections(proxy.pod));
     const cluster = this.clusters.get(proxy.pod.cluster) as Cluster;
     b.authorityOverride = cluster.authorityOverride(service);
-    cluster.subscribeEndpoints(b, service);
+    cluster.subscribeEndpoints(b, service, proxy.pod);
     return b;
   }
 
@@ -239,8 +250,9 @@ export class World implements WorldInternals {
     return this.series.server(pod);
   }
 
-  requestStarted(_request: HttpRequest): void {
+  requestStarted(request: HttpRequest): void {
     this.started += 1;
+    this.observer?.started?.(this.sim.nowUs, request);
   }
 
   requestEnded(request: HttpRequest, status: number): void {
@@ -253,6 +265,7 @@ export class World implements WorldInternals {
     }
     request.endedAtUs = this.sim.nowUs;
     this.endedCount += 1;
+    this.observer?.ended?.(this.sim.nowUs, request, status);
   }
 
   // ---- WorldInternals: what workloads, faults and controllers ask ------------------------------

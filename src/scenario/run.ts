@@ -2,7 +2,7 @@
 // no files, no console, no wall clock — the CLI and the library API wrap it.
 
 import type { WorldSpec } from "../mesh/spec.js";
-import { World, type WorldResult } from "../mesh/world.js";
+import { type RequestObserver, World, type WorldResult } from "../mesh/world.js";
 import type { Trace } from "../sim/trace.js";
 import { evaluateExpectations, type ExpectationResult, failoverManagedSplits } from "./expect.js";
 
@@ -19,10 +19,12 @@ export interface RunWorldOptions {
   trace?: Trace;
   /** Called with the simulated fraction done, between slices of the run. */
   onProgress?: (fraction: number) => void;
+  /** Hears every request a client starts and ends (tests compare runs request by request). */
+  requests?: RequestObserver;
 }
 
 export function runWorldSpec(spec: WorldSpec, options: RunWorldOptions = {}): ScenarioRun {
-  const world = new World(spec, options.trace).run(options.onProgress);
+  const world = new World(spec, options.trace, options.requests).run(options.onProgress);
   const expectations = evaluateExpectations(spec.expect, {
     metrics: world.metrics,
     marks: world.marks,

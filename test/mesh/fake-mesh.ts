@@ -148,8 +148,8 @@ export class FakeMesh implements MeshWorld {
   subscribeDestination(_proxy: unknown, service: ServiceRef): Destination {
     return this.destinationFor(service);
   }
-  newBalancer(proxy: { readonly pod: Pod }, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation = 0): Balancer {
-    const label = `${proxy.pod.name}/${serviceKey(service)}${generation === 0 ? "" : `#${generation}`}`;
+  newBalancer(proxy: { readonly pod: Pod }, parent: ServiceRef, service: ServiceRef, accrual: FailureAccrualConfig | undefined, generation = 0): Balancer {
+    const label = `${proxy.pod.name}/${serviceKey(parent)}/${serviceKey(service)}${generation === 0 ? "" : `#${generation}`}`;
     // Endpoints without a connection of their own: always ready, as an HTTP/1 client is.
     const b = new Balancer(label, this, accrual, proxy.pod, { acquire: () => undefined, release: () => undefined });
     const key = `${service.namespace}/${service.name}`;

@@ -57,7 +57,7 @@ function world() {
   /** The server pod with a real app of `behavior` behind its inbound proxy. */
   const withApp = (behavior: BehaviorSpec): InboundProxy => {
     const appHost = new PodAppHost(server, host);
-    const app = new App(behavior, appHost, sim.rng("app"));
+    const app = new App(behavior, appHost, { latency: sim.rng("app/latency"), errors: sim.rng("app/errors") });
     server.app = app;
     inbound = new InboundProxy(server, host, appInboundTarget(app, appHost, behavior.queueLimit));
     return inbound;
