@@ -3,7 +3,7 @@
 // failure-accrual breaker, the per-backend queue with fail-fast in front of them, and P2C to pick
 // an endpoint. Every decision is the policy library's; this file only keeps time and state.
 
-import { BackendQueue, type BackendQueueStep, OUTBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
+import { OUTBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
 import type { FailureAccrualConfig } from "../policy/config.js";
 import { FailureAccrual } from "../policy/failure-accrual.js";
 import { pickP2c } from "../policy/p2c.js";
@@ -15,6 +15,7 @@ import type { Rng } from "../sim/rng.js";
 import type { Connection } from "./connection.js";
 import type { MeshContext } from "./context.js";
 import type { Pod } from "./pod.js";
+import { QueueGate } from "./queue-gate.js";
 
 /** How a balancer gets at its endpoints' connections: its proxy's connection pool. */
 export interface EndpointConnections {
@@ -66,10 +67,8 @@ export class Balancer {
   /** For a gateway-mode mirror: the remote FQDN the client sends to the gateway. */
   authorityOverride: string | undefined;
   private endpoints: Endpoint[] = [];
-  private readonly waiting: BackendRequest[] = [];
-  private readonly queue = new BackendQueue(OUTBOUND_QUEUE_DEFAULTS, false);
-  private failFastTimer: number | undefined;
-  private reportedReady = false;
+  /** The per-backend queue in front of P2C (capacity 10 000, fail-fast after 3 s). */
+  private readonly queue: QueueGate<BackendRequest>;
   /** `balancer/<label>`: P2C's picks. */
   private readonly rng: Rng;
   /** `accrual/<label>`: its endpoints' breaker backoff, made when accrual first needs it. */
@@ -87,6 +86,13 @@ export class Balancer {
     private readonly connections: EndpointConnections,
   ) {
     this.rng = ctx.rng(`balancer/${label}`);
+    this.queue = new QueueGate<BackendRequest>(OUTBOUND_QUEUE_DEFAULTS, false, ctx, owner, {
+      ready: () => this.endpoints.some((e) => e.ready),
+      dispatch: (request) => this.dispatch(request),
+      reject: (request) => request.fail("load-shed"),
+      failFast: (request) => request.fail("fail-fast"),
+      emit: (event, { reason, failed }) => ctx.emit(`queue.${event}`, { backend: label, ...(failed === undefined ? {} : { failed }), reason }),
+    });
   }
 
   private get accrualRng(): Rng {
@@ -105,7 +111,7 @@ export class Balancer {
 
   /** Requests waiting in the queue, including ones their client gave up on. */
   get queued(): number {
-    return this.waiting.length;
+    return this.queue.queued;
   }
 
   /**
@@ -140,7 +146,7 @@ export class Balancer {
   }
 
   submit(request: BackendRequest): void {
-    this.apply(this.queue.enqueue(this.ctx.sim.nowUs), request);
+    this.queue.submit(request);
   }
 
   /**
@@ -176,81 +182,21 @@ export class Balancer {
     }
   }
 
-  /** Tell the queue when the pool's readiness changed; it may dispatch or start failing fast. */
+  /** Tell the queue when the pool's readiness may have changed. */
   private refresh(): void {
-    const ready = this.endpoints.some((e) => e.ready);
-    if (ready === this.reportedReady && !(ready && this.waiting.length > 0)) return;
-    this.reportedReady = ready;
-    this.apply(this.queue.onPoolReadyChanged(ready, this.ctx.sim.nowUs), undefined);
+    this.queue.refresh();
   }
 
-  private apply(step: BackendQueueStep, arriving: BackendRequest | undefined): void {
-    let current: BackendQueueStep | undefined = step;
-    let arrivingRequest = arriving;
-    while (current !== undefined) {
-      let dispatched = false;
-      for (const action of current.actions) {
-        switch (action.kind) {
-          case "reject":
-            this.ctx.emit("queue.load-shed", { backend: this.label, reason: current.reason });
-            arrivingRequest?.fail("load-shed");
-            break;
-          case "enqueue":
-            if (arrivingRequest !== undefined) this.waiting.push(arrivingRequest);
-            arrivingRequest = undefined;
-            break;
-          case "dispatch-head":
-            this.dispatchHead();
-            dispatched = true;
-            break;
-          case "fail-queued":
-            this.ctx.emit("queue.fail-fast", { backend: this.label, failed: action.count, reason: current.reason });
-            for (const r of this.waiting.splice(0, action.count)) r.fail("fail-fast");
-            break;
-          case "arm-timer":
-            this.armFailFast(action.atUs);
-            break;
-          case "cancel-timer":
-            this.cancelFailFast();
-            break;
-          case "gate-shut":
-          case "gate-opened":
-            this.ctx.emit(`queue.${action.kind}`, { backend: this.label, reason: current.reason });
-            break;
-        }
-      }
-      if (!dispatched) return;
-      const ready = this.endpoints.some((e) => e.ready);
-      this.reportedReady = ready;
-      current = this.waiting.length > 0 || !ready ? this.queue.onPoolReadyChanged(ready, this.ctx.sim.nowUs) : undefined;
-    }
-  }
-
-  private dispatchHead(): void {
-    const request = this.waiting.shift();
-    if (request === undefined || request.cancelled) return;
+  /** P2C over the ready endpoints; a request its client gave up on is spent without sending. */
+  private dispatch(request: BackendRequest): boolean {
+    if (request.cancelled) return true;
     const now = this.ctx.sim.nowUs;
     const pick = pickP2c(this.endpoints, this.rng, now);
-    if (pick.kind === "none") {
-      // The queue only dispatches while the pool is ready; keep the request at the head.
-      this.waiting.unshift(request);
-      return;
-    }
+    // The queue only dispatches while the pool is ready; if no endpoint is, keep the request at the head.
+    if (pick.kind === "none") return false;
     pick.endpoint.accrual?.admit();
     pick.endpoint.ewma.start(now);
     request.send(pick.endpoint);
-  }
-
-  private armFailFast(atUs: number): void {
-    this.cancelFailFast();
-    this.failFastTimer = this.ctx.sim.scheduleAt(atUs, () => {
-      this.failFastTimer = undefined;
-      this.apply(this.queue.onFailFastTimer(this.ctx.sim.nowUs), undefined);
-    }, undefined, Priority.Timeout, this.owner);
-  }
-
-  private cancelFailFast(): void {
-    if (this.failFastTimer !== undefined) this.ctx.sim.cancel(this.failFastTimer);
-    this.failFastTimer = undefined;
+    return true;
   }
 }

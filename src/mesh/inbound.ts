@@ -17,7 +17,7 @@
 // or room in its own queue. That stands for the app connection's readiness upstream: an HTTP/2
 // app's stream limit, or an HTTP/1 app's accept backlog. Kubelet probes do not pass through here.
 
-import { BackendQueue, type BackendQueueStep, INBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
+import { INBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
 import { classifyDefault } from "../policy/classify.js";
 import type { EventId } from "../sim/event-queue.js";
 import { Priority } from "../sim/priority.js";
@@ -26,6 +26,7 @@ import { type EdgeBook, SECURED } from "./edges.js";
 import { type HttpRequest, type Respond, responseOutcome } from "./http.js";
 import type { CounterName, CounterSeries, SeriesLabels, ServerSeries } from "./metrics.js";
 import type { Pod } from "./pod.js";
+import { QueueGate } from "./queue-gate.js";
 
 /**
  * The TLS an inbound proxy accepted a connection with, as its transport metrics label it:
@@ -54,17 +55,23 @@ interface Waiting {
 }
 
 export class InboundProxy {
-  private readonly queue = new BackendQueue(INBOUND_QUEUE_DEFAULTS, true);
-  private readonly waiting: Waiting[] = [];
-  private reportedReady = true;
-  private failFastTimer: EventId | undefined;
+  /** The inbound queue in front of the container (capacity 10 000, fail-fast after 1 s). */
+  private readonly queue: QueueGate<Waiting>;
   private recheck: EventId | undefined;
 
   constructor(
     readonly pod: Pod,
     private readonly host: InboundHost,
     private readonly target: InboundTarget,
-  ) {}
+  ) {
+    this.queue = new QueueGate<Waiting>(INBOUND_QUEUE_DEFAULTS, true, host, pod, {
+      ready: () => target.admits(),
+      dispatch: (w) => this.dispatch(w),
+      reject: (w, status) => w.reply({ status, from: "inbound-load-shed" }),
+      failFast: (w, status) => w.reply({ status, from: "inbound-fail-fast" }),
+      emit: (event, { reason, failed }) => host.emit(`inbound.${event}`, { pod: pod.label, ...(failed === undefined ? {} : { failed }), reason }),
+    });
+  }
 
   /** The TLS this proxy reports for a client: mTLS with its identity, or none from an unmeshed client. */
   static tlsOf(client: Pod, viaMtls: boolean): PeerTls {
@@ -77,8 +84,8 @@ export class InboundProxy {
     this.host.edges.record(client, this.pod, tls.kind === "mtls" ? SECURED.mtls : SECURED.noTlsFromRemote);
     this.host.counter("arrivals", { traffic: request.origin.traffic, server: this.pod.workload }).add(now);
     // The container may have filled or drained since the queue last looked.
-    this.refresh();
-    this.apply(this.queue.enqueue(now), { request, reply });
+    this.queue.refresh();
+    this.queue.submit({ request, reply });
   }
 
   /**
@@ -86,72 +93,20 @@ export class InboundProxy {
    * start a request of its own queue), so the queue looks again at the same instant, afterwards.
    */
   capacityChanged(): void {
-    if (this.recheck !== undefined || (this.reportedReady && this.waiting.length === 0)) return;
+    if (this.recheck !== undefined || (this.queue.lastReady && this.queue.queued === 0)) return;
     this.recheck = this.host.sim.schedule(0, () => {
       this.recheck = undefined;
-      this.refresh();
+      this.queue.refresh();
     }, undefined, Priority.Completion, this.pod);
   }
 
   /** The pod died: requests still waiting here end with `response`. */
   abandon(response: Parameters<Respond>[0]): void {
-    this.cancelFailFast();
-    for (const w of this.waiting.splice(0)) w.reply(response);
+    for (const w of this.queue.drain()) w.reply(response);
   }
 
-  private refresh(): void {
-    const ready = this.target.admits();
-    if (ready === this.reportedReady && !(ready && this.waiting.length > 0)) return;
-    this.reportedReady = ready;
-    this.apply(this.queue.onPoolReadyChanged(ready, this.host.sim.nowUs), undefined);
-  }
-
-  private apply(step: BackendQueueStep, arriving: Waiting | undefined): void {
-    let current: BackendQueueStep | undefined = step;
-    let arrivingRequest = arriving;
-    while (current !== undefined) {
-      let dispatched = false;
-      for (const action of current.actions) {
-        switch (action.kind) {
-          case "reject":
-            this.host.emit("inbound.load-shed", { pod: this.pod.label, reason: current.reason });
-            arrivingRequest?.reply({ status: action.status, from: "inbound-load-shed" });
-            break;
-          case "enqueue":
-            if (arrivingRequest !== undefined) this.waiting.push(arrivingRequest);
-            arrivingRequest = undefined;
-            break;
-          case "dispatch-head":
-            this.dispatchHead();
-            dispatched = true;
-            break;
-          case "fail-queued":
-            this.host.emit("inbound.fail-fast", { pod: this.pod.label, failed: action.count, reason: current.reason });
-            for (const w of this.waiting.splice(0, action.count)) w.reply({ status: action.status, from: "inbound-fail-fast" });
-            break;
-          case "arm-timer":
-            this.armFailFast(action.atUs);
-            break;
-          case "cancel-timer":
-            this.cancelFailFast();
-            break;
-          case "gate-shut":
-          case "gate-opened":
-            this.host.emit(`inbound.${action.kind}`, { pod: this.pod.label, reason: current.reason });
-            break;
-        }
-      }
-      if (!dispatched) return;
-      // After each dispatch the queue asks again whether the container takes another.
-      const ready = this.target.admits();
-      this.reportedReady = ready;
-      current = this.waiting.length > 0 || !ready ? this.queue.onPoolReadyChanged(ready, this.host.sim.nowUs) : undefined;
-    }
-  }
-
-  private dispatchHead(): void {
-    const w = this.waiting.shift();
-    if (w === undefined) return;
+  /** Hand a waiting request to the container, timing it from here as the inbound metrics do. */
+  private dispatch(w: Waiting): boolean {
     const dispatchedUs = this.host.sim.nowUs;
     const series = this.host.server(this.pod);
     this.target.handle(w.request, (res) => {
@@ -159,18 +114,6 @@ export class InboundProxy {
       series.record(dispatchedUs, this.host.sim.nowUs, !classifyDefault(responseOutcome(w.request, res)).failure, res.status, res.grpcStatus);
       w.reply(res);
     });
-  }
-
-  private armFailFast(atUs: number): void {
-    this.cancelFailFast();
-    this.failFastTimer = this.host.sim.scheduleAt(atUs, () => {
-      this.failFastTimer = undefined;
-      this.apply(this.queue.onFailFastTimer(this.host.sim.nowUs), undefined);
-    }, undefined, Priority.Timeout, this.pod);
-  }
-
-  private cancelFailFast(): void {
-    if (this.failFastTimer !== undefined) this.host.sim.cancel(this.failFastTimer);
-    this.failFastTimer = undefined;
+    return true;
   }
 }
