@@ -246,6 +246,9 @@ export class GaugeRecorder {
   readonly store: BucketStore;
   readonly exact: Float64Array;
   value = 0;
+  /** The lowest level ever held, and when: a count of things in flight below 0 is a model bug. */
+  lowest = 0;
+  lowestAtUs = 0;
   private lastUs = 0;
 
   constructor(
@@ -261,12 +264,19 @@ export class GaugeRecorder {
   change(delta: number, nowUs: number): void {
     this.advance(nowUs);
     this.value += delta;
+    if (this.value < this.lowest) this.noteLowest(nowUs);
   }
 
   /** The level becomes `value` at `nowUs`. */
   set(value: number, nowUs: number): void {
     this.advance(nowUs);
     this.value = value;
+    if (this.value < this.lowest) this.noteLowest(nowUs);
+  }
+
+  private noteLowest(nowUs: number): void {
+    if (this.lowest === 0) this.lowestAtUs = nowUs;
+    this.lowest = this.value;
   }
 
   /** Account the current level up to `nowUs`. */

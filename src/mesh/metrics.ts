@@ -251,6 +251,20 @@ export class MeshMetrics {
     for (const s of this.servers.all) s.advance(nowUs);
   }
 
+  /**
+   * Online invariant: no in-flight count and no busy-slot count ever went below 0. One sentence
+   * per gauge that did, naming its labels and the first instant it did.
+   */
+  negativeGauges(): string[] {
+    const gauges: Array<[string, GaugeRecorder]> = [
+      ...this.inFlights.all.map((g): [string, GaugeRecorder] => ["in-flight", g]),
+      ...this.servers.all.flatMap((s): Array<[string, GaugeRecorder]> => [["busy slots", s.busySlots], ["capacity", s.capacitySlots]]),
+    ];
+    return gauges
+      .filter(([, g]) => g.lowest < 0)
+      .map(([what, g]) => `${what} of ${JSON.stringify(g.labels)} went below 0 (to ${g.lowest}) at ${g.lowestAtUs}us`);
+  }
+
   /** The label sets of every series of one kind, in creation order (for report rows). */
   labelSets(kind: "request" | "attempt" | "server"): SeriesLabels[] {
     const family = kind === "request" ? this.requests : kind === "attempt" ? this.attempts : this.servers;

@@ -142,6 +142,7 @@ export class World implements WorldInternals {
     this.metrics.finish(this.sim.nowUs);
     const inFlight = this.started - this.endedCount;
     if (inFlight < 0) this.violations.push(`more requests ended (${this.endedCount}) than started (${this.started})`);
+    this.violations.push(...this.metrics.negativeGauges());
     this.sim.emit("run.finished", { requests: this.started, ended: this.endedCount, inFlight });
     return {
       digest: this.sim.trace.digest(),

@@ -304,3 +304,22 @@ describe("input checks", () => {
     ["a zero bucket width", { bucketUs: 0 }],
   ])("rejects %s", (_name, over) => expect(() => metrics(over)).toThrow());
 });
+
+describe("the never-negative invariant of levels", () => {
+  it("names a gauge that went below 0, with the first instant, even if it came back", () => {
+    const m = metrics();
+    const g = m.inFlight({ traffic: "t", client: "c/ns/a", service: "s", route: "r" });
+    g.change(1, 1 * S);
+    g.change(-1, 2 * S);
+    expect(m.negativeGauges()).toEqual([]);
+    g.change(-1, 3 * S);
+    g.change(1, 4 * S);
+    expect(m.negativeGauges()).toEqual([`in-flight of {"traffic":"t","client":"c/ns/a","service":"s","route":"r"} went below 0 (to -1) at ${3 * S}us`]);
+  });
+
+  it("watches the busy slots of every server", () => {
+    const m = metrics();
+    m.server({ server: "c/ns/api", pod: "api-0" }).busy(-1, S);
+    expect(m.negativeGauges()).toEqual([`busy slots of {"server":"c/ns/api","pod":"api-0"} went below 0 (to -1) at ${S}us`]);
+  });
+});
