@@ -5,6 +5,7 @@
 // keep what they last got).
 
 import type { K8sObject } from "../k8s/object.js";
+import { parseTrafficSplit } from "../policy/traffic-split.js";
 import { lastDefinitions } from "../k8s/apply.js";
 import { deploymentView, meshedDecision, namespaceView, serviceView, isWorkload, WORKLOAD_KINDS, type DeploymentView, type NamespaceView, type ServiceView } from "../k8s/views.js";
 import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
@@ -375,6 +376,24 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
    * that to proxies; `onPropagated` hears when the profile was written and when the last proxy
    * holding the split's Service has it.
    */
+  /**
+   * Online invariant: a patched TrafficSplit still parses, names the same backends in the same
+   * order, and weighs each with a non-negative integer (linkerd-failover writes only 0 and 1).
+   */
+  private checkPatchedSplit(patched: K8sObject, before: K8sObject): void {
+    const after = parseTrafficSplit(patched.raw).value;
+    const prior = parseTrafficSplit(before.raw).value;
+    const name = `TrafficSplit ${patched.metadata.namespace ?? ""}/${patched.metadata.name}`;
+    const problem = after.rejected
+      ? "no longer parses"
+      : after.backends.map((b) => b.service).join(",") !== prior.backends.map((b) => b.service).join(",")
+        ? "changed its backends"
+        : after.backends.some((b) => !Number.isInteger(b.weightMilli / 1000) || b.weightMilli < 0)
+          ? "has a weight that is not a non-negative integer"
+          : undefined;
+    if (problem !== undefined) this.ctx.violated?.(`${name} ${problem} after a patch at ${this.ctx.sim.nowUs}us`);
+  }
+
   patchTrafficSplit(
     namespace: string,
     name: string,
@@ -388,6 +407,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
     const oldSpec = (old.raw["spec"] ?? {}) as Record<string, unknown>;
     const spec = { ...oldSpec, backends: backends.map((b) => ({ service: b.service, weight: b.weight })) };
     list[i] = { ...old, raw: { ...old.raw, spec } };
+    this.checkPatchedSplit(list[i] as K8sObject, old);
     const apex = typeof oldSpec["service"] === "string" ? oldSpec["service"] : undefined;
     this.smi.changed(`${namespace}/${name}`, (profileWrittenUs) => {
       if (onPropagated === undefined || apex === undefined) return;

@@ -10,4 +10,9 @@ export interface MeshContext {
   /** Trace a decision; a `reason` field also counts toward the `kind/reason` coverage mark. */
   emit(kind: string, fields: TraceFields): void;
   rng(label: string): Rng;
+  /**
+   * An online invariant broke (a bug in meshsim, not in the input): the run reports it and exits 3.
+   * Absent ⇒ nothing collects violations (a unit test's fake world).
+   */
+  violated?(message: string): void;
 }

@@ -183,6 +183,11 @@ export class World implements WorldInternals {
     if (reason !== undefined) this.marks.set(kind, (this.marks.get(kind) ?? 0) + 1);
   }
 
+  violated(message: string): void {
+    this.violations.push(message);
+    this.emit("invariant.violated", { message });
+  }
+
   rng(label: string): Rng {
     return this.sim.rng(label);
   }
