@@ -1,11 +1,13 @@
-// JUnit XML for `meshsim run --junit FILE`, so CI systems show each expectation as a test: one
-// <testsuite> per scenario file, one <testcase> per expectation. A scenario that failed to load is
+// JUnit XML for `meshsim run --junit FILE` and `meshsim verify --junit FILE`, so CI systems show
+// each expectation as a test: one <testsuite> per scenario file, one <testcase> per expectation
+// (for verify, named with the seeds it held on). A scenario that failed to load is
 // one testcase with an <error> carrying the formatted input errors; a broken invariant (a bug in
 // meshsim, not a failed budget) is an <error> too. Pure: the CLI writes the text to the file.
 
 import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { type ExpectationResult, formatMeasured } from "../scenario/expect.js";
 import type { ScenarioRun } from "../scenario/run.js";
+import { reproduceCommand, type VerifiedScenario } from "../report/verify.js";
 
 /** One scenario file's outcome, as JUnit reports it. */
 export interface JunitSuite {
@@ -23,18 +25,60 @@ interface Case {
 
 /** The whole report: a <testsuites> element holding one <testsuite> per file, in order. */
 export function junitXml(suites: readonly JunitSuite[]): string {
-  const built = suites.map((s) => ({ suite: s, cases: casesOf(s) }));
+  return document(
+    suites.map((s) => ({
+      name: s.file,
+      properties: s.outcome.ok ? { seed: s.outcome.run.spec.seed, digest: s.outcome.run.world.digest } : {},
+      cases: casesOf(s),
+    })),
+  );
+}
+
+/**
+ * `meshsim verify`'s report: one <testsuite> per scenario file, one <testcase> per expectation named
+ * `NAME (held 12/20 seeds)`, failing when it held on fewer seeds than it requires.
+ */
+export function verifyJunitXml(scenarios: readonly VerifiedScenario[]): string {
+  return document(
+    scenarios.map((s) => {
+      const first = s.seeds[0];
+      const last = s.seeds[s.seeds.length - 1];
+      return { name: s.file, properties: first === undefined ? {} : { seeds: `${first}..${last}` }, cases: verifyCasesOf(s) };
+    }),
+  );
+}
+
+function verifyCasesOf(s: VerifiedScenario): Case[] {
+  if (s.errors !== undefined) {
+    const message = `${s.errors.length} input error(s); nothing was simulated`;
+    return [{ name: "load scenario", classname: s.file, error: { message, body: s.errors.map(formatInputError).join("\n") } }];
+  }
+  const cases = s.expectations.map((e): Case => {
+    const name = `${e.name} (held ${e.held}/${e.of} seeds)`;
+    if (e.pass) return { name, classname: s.file };
+    const message = `held on ${e.held} of ${e.of} seeds, needs ${e.required}`;
+    const body = `failing seeds: ${e.failingSeeds.join(", ")}\nreproduce: ${reproduceCommand(s.file, e.failingSeeds[0] as number)}`;
+    return { name, classname: s.file, failure: { message, body } };
+  });
+  const broken = s.invariantViolationSeeds;
+  if (broken !== undefined) {
+    const message = `invariant violations on ${broken.length} seed(s): a bug in meshsim`;
+    cases.push({ name: "meshsim invariants", classname: s.file, error: { message, body: `seeds: ${broken.join(", ")}\nreproduce: ${reproduceCommand(s.file, broken[0] as number)}` } });
+  }
+  return cases;
+}
+
+function document(suites: readonly { name: string; properties: Record<string, string>; cases: Case[] }[]): string {
   const count = (cases: readonly Case[], key: "failure" | "error") => cases.filter((c) => c[key] !== undefined).length;
-  const all = built.flatMap((b) => b.cases);
+  const all = suites.flatMap((b) => b.cases);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites name="meshsim" tests="${all.length}" failures="${count(all, "failure")}" errors="${count(all, "error")}" time="0">`);
-  for (const { suite, cases } of built) {
-    out.push(`  <testsuite name="${escapeAttribute(suite.file)}" tests="${cases.length}" failures="${count(cases, "failure")}" errors="${count(cases, "error")}" skipped="0" time="0">`);
-    if (suite.outcome.ok) {
-      const { spec, world } = suite.outcome.run;
+  for (const { name, properties, cases } of suites) {
+    out.push(`  <testsuite name="${escapeAttribute(name)}" tests="${cases.length}" failures="${count(cases, "failure")}" errors="${count(cases, "error")}" skipped="0" time="0">`);
+    const entries = Object.entries(properties);
+    if (entries.length > 0) {
       out.push("    <properties>");
-      out.push(`      <property name="seed" value="${escapeAttribute(spec.seed)}"/>`);
-      out.push(`      <property name="digest" value="${escapeAttribute(world.digest)}"/>`);
+      for (const [k, v] of entries) out.push(`      <property name="${escapeAttribute(k)}" value="${escapeAttribute(v)}"/>`);
       out.push("    </properties>");
     }
     for (const c of cases) out.push(...testcase(c));

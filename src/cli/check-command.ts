@@ -17,7 +17,8 @@ import { loadScenario } from "../scenario/load.js";
 import { fileReader, manifestsRoot } from "./files.js";
 import { EXIT, inputErrorsJson } from "./run-command.js";
 
-function isScenario(text: string): boolean {
+/** Whether a YAML file's text is a scenario (top-level scenario sections, no `kind:`) rather than Kubernetes manifests. */
+export function isScenario(text: string): boolean {
   return /^(clusters|traffic|behavior|expect):/m.test(text) && !/^kind:/m.test(text);
 }
 

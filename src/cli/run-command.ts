@@ -125,7 +125,8 @@ function outputProblems(opts: RunOptions): InputError[] {
   return problems;
 }
 
-function unwritable(file: string): string | undefined {
+/** Why `file` cannot be written (an errno code, or "not a regular file"); undefined when it can. */
+export function unwritable(file: string): string | undefined {
   try {
     if (existsSync(file)) {
       if (!statSync(file).isFile()) return "not a regular file";

@@ -9,7 +9,6 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
 import { stringify } from "yaml";
 import {
@@ -35,7 +34,8 @@ import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { fileReader } from "./files.js";
 import { commandLineError, EXIT, inputErrorsJson } from "./run-command.js";
-import { runPoint } from "./sweep-worker.js";
+import { type RunsProgress as Progress, runsProgressBar } from "./progress.js";
+import { type PointJob, runPoint } from "./sweep-worker.js";
 
 export interface SweepOptions {
   /** `name=v1,v2` or `name=a..b:n`, repeatable; absent ⇒ a single point with the scenario's params. */
@@ -180,7 +180,7 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
   }
   let results: SweepResult[];
   try {
-    results = await runPoints(file, points, opts.workers ?? availableParallelism(), opts.json === true ? undefined : progressBar(points.length));
+    results = await runPoints(file, points, opts.workers ?? availableParallelism(), opts.json === true ? undefined : runsProgressBar("sweep", points.length));
   } catch (e) {
     err(`meshsim sweep: a worker failed (a bug in meshsim): ${e instanceof Error ? e.message : String(e)}`);
     return EXIT.invariant;
@@ -268,25 +268,33 @@ function refusal(opts: { json?: boolean }, out: Print, err: Print): (problem: st
 }
 
 /** Runs the points, at most `workers` at once; results come back in the points' order. */
-export async function runPoints(file: string, points: readonly GridPoint[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
-  const results: SweepResult[] = new Array<SweepResult>(points.length);
+export function runPoints(file: string, points: readonly GridPoint[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
+  return runJobs(points.map((point) => ({ file, point })), workers, onDone);
+}
+
+/**
+ * Runs the jobs (each a scenario file and a grid point), at most `workers` at once on worker
+ * threads; results come back in the jobs' order, so they are the same for any worker count.
+ */
+export async function runJobs(jobs: readonly PointJob[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
+  const results: SweepResult[] = new Array<SweepResult>(jobs.length);
   try {
-    if (workers <= 1 || points.length <= 1) {
-      for (const [k, point] of points.entries()) {
-        results[k] = runPoint({ file, point });
+    if (workers <= 1 || jobs.length <= 1) {
+      for (const [k, job] of jobs.entries()) {
+        results[k] = runPoint(job);
         onDone?.tick();
       }
       return results;
     }
-    // Hand out the last grid points first: sweeps usually grow in load, so the longest runs start
+    // Hand out the last jobs first: sweeps usually grow in load, so the longest runs start
     // early and the short ones fill the gaps at the end. Results are stored by index either way.
     let next = 0;
-    const order = points.map((_, k) => points.length - 1 - k);
+    const order = jobs.map((_, k) => jobs.length - 1 - k);
     const lane = (worker: Worker): Promise<void> =>
       new Promise<void>((done, fail) => {
         let busy = false;
         const give = (): void => {
-          if (next >= points.length) {
+          if (next >= jobs.length) {
             done();
             return;
           }
@@ -298,7 +306,7 @@ export async function runPoints(file: string, points: readonly GridPoint[], work
             onDone?.tick();
             give();
           });
-          worker.postMessage({ file, point: points[k] });
+          worker.postMessage(jobs[k]);
         };
         worker.once("error", fail);
         worker.once("exit", (code) => {
@@ -306,7 +314,7 @@ export async function runPoints(file: string, points: readonly GridPoint[], work
         });
         give();
       });
-    const pool = Array.from({ length: Math.min(workers, points.length) }, startWorker);
+    const pool = Array.from({ length: Math.min(workers, jobs.length) }, startWorker);
     try {
       await Promise.all(pool.map(lane));
     } finally {
@@ -331,18 +339,6 @@ function startWorker(): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-interface Progress {
-  tick: () => void;
-  stop: () => void;
-}
-
-/** `[bar] 12/40 runs` on stderr, only on a terminal. */
-function progressBar(total: number): Progress | undefined {
-  if (process.stderr.isTTY !== true) return undefined;
-  const bar = new cliProgress.SingleBar({ format: "sweep [{bar}] {value}/{total} runs | {duration}s", stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
-  return { tick: () => bar.increment(), stop: () => bar.stop() };
-}
 
 function settle(p: Promise<number>, err: Print): void {
   p.then(

@@ -268,7 +268,18 @@ export interface MetricFilter {
 
 export type Bound = { equals: number } | { atMost: number } | { atLeast: number } | { between: [number, number] };
 
-export type ExpectSpec =
+/** How many seeds of `meshsim verify` an expectation must hold on. */
+export interface SeedRequirement {
+  /** A fraction in (0, 1]: it must hold on at least this share of the seeds (rounded up). */
+  atLeast: number;
+}
+
+export type ExpectSpec = ExpectVariant & {
+  /** For `meshsim verify`; absent ⇒ every seed. A single run ignores it. */
+  seeds?: SeedRequirement;
+};
+
+type ExpectVariant =
   | {
       name: string;
       kind: "metric";

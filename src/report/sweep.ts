@@ -56,6 +56,8 @@ export interface SweepResult {
   amplification: number | null;
   /** Set when the point could not be loaded (e.g. a value the scenario refuses); the figures are then empty. */
   error?: string;
+  /** How many of meshsim's own invariants broke in the run (a bug in meshsim); absent ⇒ none. */
+  invariantViolations?: number;
 }
 
 export interface SweepDoc {
@@ -175,6 +177,7 @@ export function compactResult(point: GridPoint, run: ScenarioRun): SweepResult {
     rps: measure(m, "rps", {}, w),
     latencyMsMean: measure(m, "latencyMean", {}, w),
     amplification: measure(m, "amplification", {}, w),
+    ...(run.world.invariantViolations.length > 0 ? { invariantViolations: run.world.invariantViolations.length } : {}),
   };
 }
 

@@ -212,8 +212,14 @@ function faultAction(f: ParsedFault): FaultAction {
   throw new Error(`a fault without a kind passed validation (kinds: ${FAULT_KINDS.join(", ")})`);
 }
 
-/** One schema expectation as the world's `ExpectSpec`; `allowEmpty` is carried only when set. */
+/** One schema expectation as the world's `ExpectSpec`; `allowEmpty` and `seeds` are carried only when they differ from the default. */
 function normalizeExpectation(e: ParsedExpectation, defaultWindow: [number, number]): ExpectSpec[] {
+  // Carried only when lower than every seed, like allowEmpty only when set.
+  const seeds = e.seeds.atLeast < 1 ? { seeds: { atLeast: e.seeds.atLeast } } : {};
+  return normalizeCheck(e, defaultWindow).map((x) => ({ ...x, ...seeds }));
+}
+
+function normalizeCheck(e: ParsedExpectation, defaultWindow: [number, number]): ExpectSpec[] {
   if (e.invariant !== undefined) return [{ name: e.name, kind: "invariant", invariant: e.invariant }];
   if (e.failover !== undefined) {
     const f = e.failover;
@@ -369,6 +375,10 @@ function explainFault(f: FaultSpec): Record<string, unknown> {
 }
 
 function explainExpectation(e: ExpectSpec): Record<string, unknown> {
+  return { ...explainCheck(e), seeds: { atLeast: e.seeds?.atLeast ?? 1 } };
+}
+
+function explainCheck(e: ExpectSpec): Record<string, unknown> {
   switch (e.kind) {
     case "metric":
       return { name: e.name, metric: e.metric, where: e.where, window: e.window.map(formatDurationUs), ...e.bound, ...(e.allowEmpty === true ? { allowEmpty: true } : {}) };

@@ -407,6 +407,17 @@ const expectation = z
       .boolean()
       .prefault(false)
       .describe("Pass when there is nothing to measure: a metric whose filter matched no request in the window, or a failover expectation on a TrafficSplit the failover operator does not manage. Otherwise such an expectation fails (it would hold for a misspelt filter)."),
+    seeds: z
+      .strictObject({
+        atLeast: z
+          .number({ error: "expected a fraction in (0, 1]" })
+          .gt(0, { error: "expected a fraction in (0, 1]" })
+          .max(1, { error: "expected a fraction in (0, 1]" })
+          .prefault(1)
+          .describe("The share of seeds it must hold on, a fraction in (0, 1], rounded up to whole seeds: 0.8 of 20 seeds is 16."),
+      })
+      .prefault({})
+      .describe("For `meshsim verify --seeds N`: on how many of the seeds this expectation must hold. Default every seed; lower it only for a claim near a sharp boundary, where some seeds land on the other side. `meshsim run` ignores it: a single run passes or fails on its own."),
   })
   .superRefine((e, ctx) => checkExpectationShape(e, ctx));
 

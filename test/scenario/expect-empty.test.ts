@@ -67,8 +67,8 @@ describe("metric expectations with nothing to measure", () => {
     const yaml = smallScenario({ expect: ["{name: maybe, metric: failed, where: {traffic: calls, route: GET /nope}, equals: 0, allowEmpty: true}"] });
     const r = loadScenario("/s/scenario.yaml", memoryReader({ "/s/scenario.yaml": yaml }));
     expect(r.ok ? r.explain["expect"] : r.errors).toEqual([
-      { name: "all succeed", metric: "successRate", where: { traffic: "calls" }, window: ["0s", "5s"], equals: 1 },
-      { name: "maybe", metric: "failed", where: { traffic: "calls", route: "GET /nope" }, window: ["0s", "5s"], equals: 0, allowEmpty: true },
+      { name: "all succeed", metric: "successRate", where: { traffic: "calls" }, window: ["0s", "5s"], equals: 1, seeds: { atLeast: 1 } },
+      { name: "maybe", metric: "failed", where: { traffic: "calls", route: "GET /nope" }, window: ["0s", "5s"], equals: 0, allowEmpty: true, seeds: { atLeast: 1 } },
     ]);
   });
 

@@ -279,8 +279,8 @@ expect:
       { from: "west", to: "east", probePeriod: "500ms", clusterName: "primary" },
     ]);
     expect(r.ok && r.explain["expect"]).toEqual([
-      { name: "fails over within ten seconds of the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "2m", at: "patched", within: "10s" } },
-      { name: "keeps the primary before the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "1m30s", at: "patched", never: true } },
+      { name: "fails over within ten seconds of the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "2m", at: "patched", within: "10s" }, seeds: { atLeast: 1 } },
+      { name: "keeps the primary before the degradation", failover: { trafficSplit: "payments/auth", cluster: "east", after: "1m30s", at: "patched", never: true }, seeds: { atLeast: 1 } },
     ]);
   });
 });
