@@ -279,7 +279,7 @@ function attemptsVsRequest(retry: HttpRetryConfig | undefined, timeouts: RouteTi
   const { fit, neededUs } = attemptsWithinUs(perTryUs, requestUs, attempts);
   if (fit >= attempts) return undefined;
   const backoffUs = neededUs - attempts * perTryUs;
-  return `${whose} ${attempts} attempts (limit ${retry.limit} + 1) at a per-try timeout of ${formatDurationUs(perTryUs)} (${RETRY_TIMEOUT}) need ${attempts} × ${formatDurationUs(perTryUs)} + at least ${formatDurationUs(backoffUs)} of backoff = ${formatDurationUs(neededUs)}, more than its request timeout ${formatDurationUs(requestUs)} (${TIMEOUT_REQUEST} or timeouts.request), which covers every attempt and the backoff between them: when attempts keep timing out, at most ${fit} of the ${attempts} fit, so the last attempts can never all run and the request fails with 504 at the ${formatDurationUs(requestUs)} deadline.`;
+  return `${whose} ${attempts} attempts (limit ${retry.limit} + 1) at a per-try timeout of ${formatDurationUs(perTryUs)} (${RETRY_TIMEOUT}) need ${attempts} × ${formatDurationUs(perTryUs)} + at least ${formatDurationUs(backoffUs)} of backoff = ${formatDurationUs(neededUs)}, more than its request timeout ${formatDurationUs(requestUs)} (${TIMEOUT_REQUEST} or timeouts.request), which is fixed when the request enters the route and enforced when each attempt reaches an endpoint: when attempts keep timing out, at most ${fit} of the ${attempts} fit, so the last attempts can never all run and the request fails with 504 once the ${formatDurationUs(requestUs)} deadline has passed (an attempt in flight is cut at the deadline; a retry that wakes from its backoff after it fails at once).`;
 }
 
 /** How `limit` counts and what no budget means; both hold for any annotation retry config. */

@@ -257,11 +257,13 @@ describe("retry-attempts-exceed-request-timeout", () => {
     ]);
   });
 
-  it("shows the sum, how many attempts fit, and the 504 at the deadline", () => {
+  it("shows the sum, how many attempts fit, and the 504 once the deadline has passed", () => {
     // 4 × 250ms + (25 + 50 + 100)ms = 1175ms > 1s; after 3 attempts 825ms, after 4 1175ms.
     expect(diags[0]?.message).toContain("4 × 250ms + at least 175ms of backoff = 1175ms, more than its request timeout 1s");
     expect(diags[0]?.message).toContain("at most 3 of the 4 fit");
-    expect(diags[0]?.message).toMatch(/fails with 504 at the 1s deadline/);
+    // The deadline is enforced where attempts reach an endpoint (linkerd2-proxy EnforceTimeouts).
+    expect(diags[0]?.message).toMatch(/fails with 504 once the 1s deadline has passed/);
+    expect(diags[0]?.message).toContain("a retry that wakes from its backoff after it fails at once");
     // 5 × 100ms + (25 + 50 + 100 + 200)ms = 875ms > 800ms; after 4 attempts 575ms.
     expect(diags[1]?.message).toContain("rule 1's 5 attempts (limit 4 + 1)");
     expect(diags[1]?.message).toContain("= 875ms, more than its request timeout 800ms");
