@@ -1,11 +1,9 @@
 // The run digest is what users compare ("run twice, compare digests"), so it must cover what they
 // compare: every request's completion instant and outcome, not only the trace records.
 
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { textReader } from "../../src/api/file-reader.js";
 import { World } from "../../src/mesh/world.js";
-import { loadScenario } from "../../src/scenario/load.js";
+import { specFromText } from "../support/spec-from-text.js";
 
 function digest(serviceTime: string): string {
   const text = `name: d
@@ -22,10 +20,7 @@ behavior:
 traffic:
   - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", arrivals: constant, rate: 10/s}
 `;
-  const file = resolve("digest.yaml");
-  const loaded = loadScenario(file, textReader(file, text));
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return new World(loaded.spec).run().digest;
+  return new World(specFromText(text, "digest.yaml")).run().digest;
 }
 
 describe("the run digest", () => {

@@ -2,12 +2,10 @@
 // its target, the target shows their combination, and a heal removes only its own effect. Each
 // expected state is worked out by hand from the fault timeline written in the test.
 
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { textReader } from "../../src/api/file-reader.js";
 import { combineDegradations } from "../../src/mesh/faults.js";
 import { World } from "../../src/mesh/world.js";
-import { loadScenario } from "../../src/scenario/load.js";
+import { specFromText } from "../support/spec-from-text.js";
 
 const S = 1_000_000;
 
@@ -23,10 +21,7 @@ clusters:
   - name: d
 faults:
 ${faults}`;
-  const file = resolve("faults.yaml");
-  const loaded = loadScenario(file, textReader(file, text));
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return new World(loaded.spec);
+  return new World(specFromText(text, "faults.yaml"));
 }
 
 /** Run the world, reading `probe()` at each instant (seconds); returns the readings in order. */

@@ -1,11 +1,9 @@
 // Online invariants are checkers apart from the model: a patch the model could never write must
 // still be caught and reported (exit 3), not silently simulated.
 
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { textReader } from "../../src/api/file-reader.js";
 import { World } from "../../src/mesh/world.js";
-import { loadScenario } from "../../src/scenario/load.js";
+import { specFromText } from "../support/spec-from-text.js";
 
 function world(): World {
   const text = `name: inv
@@ -22,10 +20,7 @@ clusters:
         metadata: {name: web, namespace: app}
         spec: {service: web, backends: [{service: web, weight: 1}, {service: web-canary, weight: 0}]}
 `;
-  const file = resolve("inv.yaml");
-  const loaded = loadScenario(file, textReader(file, text));
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return new World(loaded.spec);
+  return new World(specFromText(text, "inv.yaml"));
 }
 
 describe("the TrafficSplit patch invariant", () => {

@@ -3,21 +3,14 @@
 // parents, and two runs that differ only in a route's policy see the same arrivals (common random
 // numbers for A/B comparisons).
 
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { textReader } from "../../src/api/file-reader.js";
 import type { HttpRequest } from "../../src/mesh/http.js";
-import { loadScenario } from "../../src/scenario/load.js";
 import { runWorldSpec, type ScenarioRun } from "../../src/scenario/run.js";
 import type { WorldSpec } from "../../src/mesh/spec.js";
 import { World } from "../../src/mesh/world.js";
+import { specFromText } from "../support/spec-from-text.js";
 
-function load(text: string): WorldSpec {
-  const file = resolve("rng-streams.yaml");
-  const loaded = loadScenario(file, textReader(file, text));
-  if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
-  return loaded.spec;
-}
+const load = (text: string): WorldSpec => specFromText(text, "rng-streams.yaml");
 
 interface Seen {
   run: ScenarioRun;
