@@ -283,6 +283,9 @@ export async function runJobs(jobs: readonly PointJob[], workers: number, onDone
       for (const [k, job] of jobs.entries()) {
         results[k] = runPoint(job);
         onDone?.tick();
+        // Let the host's event loop breathe between runs: a caller embedding meshsim (a test
+        // runner, a server) must not go unanswered for the whole batch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       return results;
     }
