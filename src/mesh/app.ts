@@ -76,6 +76,14 @@ export class App {
     return this.queue.length - this.queueHead;
   }
 
+  /** Requests (not kubelet probes) in service or waiting in the container's queue. */
+  heldRequests(): number {
+    let n = 0;
+    for (const w of this.inFlight) if (!w.probe) n += 1;
+    for (let i = this.queueHead; i < this.queue.length; i++) if (!(this.queue[i] as Work).probe) n += 1;
+    return n;
+  }
+
   degrade(d: Degradation): void {
     this.degradation = d;
     this.startQueued();

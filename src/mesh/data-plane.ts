@@ -23,6 +23,7 @@ import { SECURED } from "./edges.js";
 import { type HttpRequest, type HttpResponse, type Respond, responseOutcome } from "./http.js";
 import type { IdentitySystem } from "./identity.js";
 import { type InboundHost, InboundProxy, type InboundTarget } from "./inbound.js";
+import { HopLedger } from "./hop-ledger.js";
 import { isGatewayPod, proxyAdminAnswer } from "./multicluster.js";
 import { CONNECT_TIMEOUT_US, type Network } from "./network.js";
 import type { Pod } from "./pod.js";
@@ -45,6 +46,9 @@ export class DataPlane implements ConnectionHost {
   /** `net/<from pod>-><to pod>`, by sender then receiver: each direction of each pair its own stream. */
   private readonly netStreams = new Map<Pod, LazyStreams<Pod>>();
 
+  /** Requests handed to each server pod and answered (the conservation invariant). */
+  private readonly ledger: HopLedger;
+
   constructor(
     private readonly world: DataPlaneWorld,
     /** One proxy hop's processing latency (`mesh.proxy.latency`). */
@@ -52,6 +56,12 @@ export class DataPlane implements ConnectionHost {
   ) {
     this.proxyLatency = makeDistribution(proxyLatency);
     this.hopStreams = new LazyStreams(world, (pod) => `proxy/${podPath(pod)}/latency`);
+    this.ledger = new HopLedger((message) => world.violated?.(message));
+  }
+
+  /** End of run: every server pod answered or still holds each request it was handed. */
+  checkConservation(): void {
+    this.ledger.check((pod) => (pod.alive ? (this.inbounds.get(pod)?.queued ?? 0) + pod.app.heldRequests() : 0));
   }
 
   // ---- ConnectionHost ---------------------------------------------------------------------------
@@ -183,6 +193,8 @@ export class DataPlane implements ConnectionHost {
     // The proxy's admin port (the gateway probe) is answered by the proxy: no inbound traffic.
     const admin = proxyAdminAnswer(to, request);
     if (admin !== undefined) return reply(admin);
+    if (!to.alive) this.world.violated?.(`a request was handed to ${to.label} after it died`);
+    reply = this.ledger.arrived(to, reply);
     const inbound = this.inbounds.get(to);
     if (inbound !== undefined) return inbound.accept(request, from, InboundProxy.tlsOf(from, mtls), reply);
     // No proxy in front of the app. Linkerd would export nothing for this pod; meshsim still

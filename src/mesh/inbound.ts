@@ -73,6 +73,11 @@ export class InboundProxy {
     });
   }
 
+  /** Requests waiting in this proxy's queue for the container. */
+  get queued(): number {
+    return this.queue.queued;
+  }
+
   /** The TLS this proxy reports for a client: mTLS with its identity, or none from an unmeshed client. */
   static tlsOf(client: Pod, viaMtls: boolean): PeerTls {
     return viaMtls ? { kind: "mtls", clientId: client.identity } : { kind: "none", reason: "no_tls_from_remote" };

@@ -74,6 +74,10 @@ export class GatewayForwarder implements Container {
 
   degrade(_d: Degradation): void {}
 
+  heldRequests(): number {
+    return this.inFlight.size + this.waiting.length;
+  }
+
   abandonAll(response: HttpResponse): void {
     const held = [...this.inFlight, ...this.waiting.map((w) => w.respond)];
     if (this.busy > 0) this.reportBusy(-this.busy);
@@ -109,6 +113,9 @@ class ControllerContainer implements Container {
   }
   abandonAll(_response: HttpResponse): void {}
   degrade(_d: Degradation): void {}
+  heldRequests(): number {
+    return 0;
+  }
 }
 
 interface Mirror {

@@ -4,6 +4,7 @@
 // RequestFlow (request-flow.ts). Every decision is made by `src/policy/`.
 
 import { RetryBudget } from "../policy/retry-budget.js";
+import { BudgetLedger } from "./budget-ledger.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { Balancer } from "./balancer.js";
@@ -27,6 +28,8 @@ export interface DestinationState {
    * profile it was built from: a config update with the same profile keeps it.
    */
   budget: RetryBudget | undefined;
+  /** The online checker of `budget` (see budget-ledger.ts); it lives exactly as long as the budget. */
+  ledger: BudgetLedger | undefined;
   /** `profileSignature(dest)`: the profile the budget belongs to; undefined on the policy stack. */
   profile: string | undefined;
   /** The concrete backends this config routes to. */
@@ -201,7 +204,8 @@ export class OutboundProxy implements Client {
     const profile = profileSignature(dest);
     const keep = previous !== undefined && profile !== undefined && previous.profile === profile;
     const budget = keep ? previous.budget : this.budgetFor(dest);
-    return { dest, budget, profile, backends: cache.install(dest), cache };
+    const ledger = keep ? previous.ledger : budget === undefined ? undefined : new BudgetLedger(budget);
+    return { dest, budget, ledger, profile, backends: cache.install(dest), cache };
   }
 
   private supersede(state: DestinationState): void {

@@ -34,6 +34,8 @@ export interface Container {
   abandonAll(response: HttpResponse): void;
   readonly slots: number;
   degrade(d: Degradation): void;
+  /** Requests (not probes) in service or queued, counted from its own queues (an invariant's other side). */
+  heldRequests(): number;
 }
 
 /** How a pod sends a request: through its outbound proxy when meshed, straight to a pod otherwise. */

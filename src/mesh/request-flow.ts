@@ -24,7 +24,7 @@ import { Attempt, type AttemptOwner, chooseBackend, endpointTimers } from "./att
 import type { Endpoint } from "./balancer.js";
 import { annotationOutcome, type AttemptClassifier, classifyAttempt, routeRequest } from "./classification.js";
 import type { BackendSet } from "./concrete-backends.js";
-import type { Destination, RuleConfig } from "./destination.js";
+import { type Destination, type RuleConfig, serviceKey } from "./destination.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { DestinationState, OutboundProxy, RouteSeries } from "./outbound.js";
 import type { MeshWorld } from "./world-api.js";
@@ -236,6 +236,7 @@ export class RequestFlow implements AttemptOwner {
       body: { bytes: this.request.bodyBytes },
       nowUs: this.world.sim.nowUs,
     });
+    this.audit(decision.deposited, decision.retry);
     if (decision.reason === "budget-exhausted") {
       this.series().counter("budgetExhausted").add(this.world.sim.nowUs);
       this.world.emit("retry.skipped", { route: this.routeName, reason: decision.reason });
@@ -244,6 +245,16 @@ export class RequestFlow implements AttemptOwner {
     this.series().counter("retries").add(this.world.sim.nowUs);
     this.world.emit("retry.granted", { route: this.routeName, attempt: this.attempts + 1, reason: decision.reason });
     this.attempt();
+  }
+
+  /** Tell the budget's online checker what this decision did; it reports an overspent budget. */
+  private audit(deposited: boolean, retried: boolean): void {
+    const ledger = this.state?.ledger;
+    if (ledger === undefined) return;
+    const now = this.world.sim.nowUs;
+    if (deposited) ledger.deposited(now);
+    const broke = retried ? ledger.retried(now) : undefined;
+    if (broke !== undefined) this.world.violated?.(`${this.proxy.pod.label} → ${serviceKey(this.dest.service)}: ${broke}`);
   }
 
   /**

@@ -75,6 +75,8 @@ export interface RequestObserver {
 
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
 const MAX_EVENTS = 5_000_000_000;
+/** Invariant violations listed in a result; the rest are counted in one last line. */
+const MAX_VIOLATIONS_SHOWN = 20;
 
 export class World implements WorldInternals {
   readonly sim: Simulation;
@@ -89,6 +91,7 @@ export class World implements WorldInternals {
   private readonly parsedCalls = new Map<CallSpec, ReturnType<typeof parseHttpUrl>>();
   private readonly marks = new Map<string, number>();
   private readonly violations: string[] = [];
+  private violationsUnshown = 0;
   private readonly splitUpdates: SplitUpdate[] = [];
   private readonly mirrors: ServiceMirror[] = [];
   private readonly operators = new Map<string, FailoverOperator>();
@@ -140,9 +143,11 @@ export class World implements WorldInternals {
       onProgress?.(i / slices);
     }
     this.metrics.finish(this.sim.nowUs);
+    this.dataPlane.checkConservation();
     const inFlight = this.started - this.endedCount;
-    if (inFlight < 0) this.violations.push(`more requests ended (${this.endedCount}) than started (${this.started})`);
-    this.violations.push(...this.metrics.negativeGauges());
+    if (inFlight < 0) this.violated(`more requests ended (${this.endedCount}) than started (${this.started})`);
+    for (const v of this.metrics.negativeGauges()) this.violated(v);
+    if (this.violationsUnshown > 0) this.violations.push(`… and ${this.violationsUnshown} more violations`);
     this.sim.emit("run.finished", { requests: this.started, ended: this.endedCount, inFlight });
     return {
       digest: this.sim.trace.digest(),
@@ -184,6 +189,11 @@ export class World implements WorldInternals {
   }
 
   violated(message: string): void {
+    // The first ones tell the story; a broken model can break an invariant at every event.
+    if (this.violations.length >= MAX_VIOLATIONS_SHOWN) {
+      this.violationsUnshown += 1;
+      return;
+    }
     this.violations.push(message);
     this.emit("invariant.violated", { message });
   }
@@ -266,7 +276,7 @@ export class World implements WorldInternals {
     // timing or outcome differ in digest, whether or not a trace record was written for it.
     this.sim.trace.absorbValues(this.sim.nowUs, request.origin.id, status);
     if (request.endedAtUs !== undefined) {
-      this.violations.push(`request ${request.method} ${request.path} (origin ${request.origin.id}) ended twice: at ${request.endedAtUs}us and ${this.sim.nowUs}us`);
+      this.violated(`request ${request.method} ${request.path} (origin ${request.origin.id}) ended twice: at ${request.endedAtUs}us and ${this.sim.nowUs}us`);
       return;
     }
     request.endedAtUs = this.sim.nowUs;
