@@ -12,6 +12,7 @@ import {
   F_COUNT,
   F_HIST,
   F_SUCCESS,
+  F_SUM_US,
   GaugeRecorder,
   LATENCY_FIELDS,
   LatencyRecorder,
@@ -186,10 +187,23 @@ class Family<S extends { labels: Labels }> {
     return s;
   }
 
+  /** The series with exactly these labels, if one was created. */
+  find(labels: Readonly<Record<string, string>>): S | undefined {
+    const clean = cleanLabels(labels as SeriesLabels);
+    return this.byKey.get(JSON.stringify(LABEL_NAMES.map((n) => clean[n] ?? null)));
+  }
+
   matching(filter: Filter): S[] {
     const f = withDefaultRouteSpelling(filter);
     return this.all.filter((s) => matches(s.labels, f));
   }
+}
+
+/** Sum of one field over every bucket of a store (`fields` numbers per bucket). */
+function totalOf(data: Float64Array, fields: number, field: number): number {
+  let total = 0;
+  for (let o = field; o < data.length; o += fields) total += data[o] as number;
+  return total;
 }
 
 export class MeshMetrics {
@@ -263,6 +277,31 @@ export class MeshMetrics {
     return gauges
       .filter(([, g]) => g.lowest < 0)
       .map(([what, g]) => `${what} of ${JSON.stringify(g.labels)} went below 0 (to ${g.lowest}) at ${g.lowestAtUs}us`);
+  }
+
+  /**
+   * Little's law per client series over the whole run, a warning rather than a violation: the
+   * in-flight gauge's area (request·µs) must equal the summed latencies of the requests that
+   * completed, up to the requests still in flight at the end (each at most `nowUs` old). A gauge that leaks, or latencies stamped
+   * from the wrong instant, show up as an area outside that range. 1 % slack for rounding.
+   */
+  littleLawWarnings(nowUs: number): string[] {
+    const out: string[] = [];
+    for (const gauge of this.inFlights.all) {
+      const requests = this.requests.find(gauge.labels);
+      if (requests === undefined) continue;
+      const areaUs = totalOf(gauge.store.data, 1, 0);
+      const latencyUs = totalOf(requests.store.data, requests.store.fields, F_SUM_US);
+      const slackUs = 0.01 * Math.max(areaUs, latencyUs);
+      const below = areaUs + slackUs < latencyUs;
+      const above = areaUs - slackUs > latencyUs + gauge.value * nowUs;
+      if (!below && !above) continue;
+      out.push(
+        `Little's law does not hold for ${JSON.stringify(gauge.labels)}: in flight ${(areaUs / nowUs).toFixed(3)} on average, ` +
+          `but completions × mean latency = ${(latencyUs / nowUs).toFixed(3)} (${gauge.value} still in flight at the end)`,
+      );
+    }
+    return out;
   }
 
   /** The label sets of every series of one kind, in creation order (for report rows). */

@@ -62,6 +62,8 @@ export interface WorldResult {
   /** The same gauges after every probe, per link. */
   gatewayTimeline: Array<{ from: string; cluster: string; points: Array<{ atUs: number; alive: boolean; latencyMs: number }> }>;
   invariantViolations: string[];
+  /** Checks that hold only statistically (Little's law per client series): printed, never fail the run. */
+  warnings: string[];
 }
 
 /**
@@ -139,7 +141,15 @@ export class World implements WorldInternals {
     const slices = onProgress === undefined ? 1 : 200;
     for (let i = 1; i <= slices; i++) {
       const untilUs = Math.round((this.spec.durationUs * i) / slices);
-      this.sim.run({ untilUs, maxEvents: MAX_EVENTS });
+      try {
+        this.sim.run({ untilUs, maxEvents: MAX_EVENTS });
+      } catch (e) {
+        // A handler threw: the model broke one of its own assertions (time going back, a gauge
+        // going back, a request ending before it began). The run stops there and says where.
+        const message = e instanceof Error ? e.message : String(e);
+        this.violated(`the model stopped at ${this.sim.nowUs}us, after event ${this.sim.events}: ${message}`);
+        break;
+      }
       onProgress?.(i / slices);
     }
     this.metrics.finish(this.sim.nowUs);
@@ -162,6 +172,7 @@ export class World implements WorldInternals {
       gateways: this.mirrors.map((m) => m.gatewaysRow()),
       gatewayTimeline: this.mirrors.map((m) => ({ from: m.gatewaysRow().from, cluster: m.gatewaysRow().cluster, points: m.history })),
       invariantViolations: this.violations,
+      warnings: this.metrics.littleLawWarnings(this.sim.nowUs),
     };
   }
 

@@ -120,6 +120,7 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
   if (run.world.invariantViolations.length > 0) {
     out.push("", "invariant violations (a bug in meshsim):", ...run.world.invariantViolations.map((v) => `  ${v}`));
   }
+  if (run.world.warnings.length > 0) out.push("", "model warnings (please report them):", ...run.world.warnings.map((v) => `  ${v}`));
   if (run.expectations.length > 0) {
     out.push("", "expectations");
     for (const e of run.expectations) {
@@ -151,6 +152,7 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: Fi
     pass: run.pass,
     expectations: run.expectations.map((e) => ({ name: e.name, pass: e.pass, measured: e.measured, ...(e.unit === undefined ? {} : { unit: e.unit }), expected: e.expected, detail: e.detail })),
     invariantViolations: run.world.invariantViolations,
+    modelWarnings: run.world.warnings,
     totals: { requests: all.requests, successRate: nullIfNaN(all.successRate), attempts: all.attempts, retries: all.retries },
     routes: routeRows(run.world.metrics, w).map((r) => ({
       service: r.service,

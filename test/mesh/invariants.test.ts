@@ -101,3 +101,15 @@ faults:
     expect(result.marks.get("pod.killed") ?? 0).toBeGreaterThan(0);
   });
 });
+
+describe("a model assertion that fails mid-run", () => {
+  it("ends the run with an invariant violation naming the instant, not an exception", () => {
+    const w = world();
+    w.sim.scheduleAt(1_500_000, () => {
+      throw new Error("metrics: request ends (1) before it starts (2)");
+    }, undefined);
+    const result = w.run();
+    expect(result.invariantViolations).toEqual(["the model stopped at 1500000us, after event " + String(w.sim.events) + ": metrics: request ends (1) before it starts (2)"]);
+    expect(result.simulatedUs).toBe(1_500_000);
+  });
+});
