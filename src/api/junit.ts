@@ -4,7 +4,7 @@
 // one testcase with an <error> carrying the formatted input errors; a broken invariant (a bug in
 // meshsim, not a failed budget) is an <error> too. Pure: the CLI writes the text to the file.
 
-import { formatInputError, type InputError } from "../k8s/input-error.js";
+import { formatInputErrorRedacted, type InputError } from "../k8s/input-error.js";
 import { type ExpectationResult, formatMeasured } from "../scenario/expect.js";
 import type { ScenarioRun } from "../scenario/run.js";
 import { reproduceCommand, type VerifiedScenario } from "../report/verify.js";
@@ -51,7 +51,7 @@ export function verifyJunitXml(scenarios: readonly VerifiedScenario[]): string {
 function verifyCasesOf(s: VerifiedScenario): Case[] {
   if (s.errors !== undefined) {
     const message = `${s.errors.length} input error(s); nothing was simulated`;
-    return [{ name: "load scenario", classname: s.file, error: { message, body: s.errors.map(formatInputError).join("\n") } }];
+    return [{ name: "load scenario", classname: s.file, error: { message, body: s.errors.map(formatInputErrorRedacted).join("\n") } }];
   }
   const cases = s.expectations.map((e): Case => {
     const name = `${e.name} (held ${e.held}/${e.of} seeds)`;
@@ -91,7 +91,7 @@ function document(suites: readonly { name: string; properties: Record<string, st
 function casesOf(suite: JunitSuite): Case[] {
   const { outcome } = suite;
   if (!outcome.ok) {
-    const body = outcome.errors.map(formatInputError).join("\n");
+    const body = outcome.errors.map(formatInputErrorRedacted).join("\n");
     const message = `${outcome.errors.length} input error(s); nothing was simulated`;
     return [{ name: "load scenario", classname: suite.file, error: { message, body } }];
   }

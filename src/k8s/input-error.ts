@@ -21,15 +21,45 @@ export interface InputError {
   suggestion?: string;
 }
 
-/** `scenario.yaml:12:7: behavior[0].latency.p99: <message> (expected <expected>) — did you mean "p95"?` */
+/** Longest stretch of a message shown; a value quoted from the input is cut to fit. */
+const MESSAGE_CHARS_MAX = 300;
+
+/**
+ * `scenario.yaml:12:7: behavior[0].latency.p99: <message> (expected <expected>) — did you mean "p95"?`
+ * Always one line: a message quoting a multi-line value from the input shows its first line only,
+ * and at most 300 characters of it, so an error never reproduces a file's contents.
+ */
 export function formatInputError(e: InputError): string {
   const where = e.line > 0 ? `${e.file}:${e.line}${e.col > 0 ? `:${e.col}` : ""}` : e.file;
   let text = where === "" ? "" : `${where}: `;
   if (e.path !== "") text += `${e.path}: `;
-  text += e.message;
-  if (e.expected !== undefined) text += ` (expected ${e.expected})`;
-  if (e.suggestion !== undefined) text += ` — did you mean "${e.suggestion}"?`;
+  text += oneLine(e.message);
+  if (e.expected !== undefined) text += ` (expected ${oneLine(e.expected)})`;
+  if (e.suggestion !== undefined) text += ` — did you mean "${oneLine(e.suggestion)}"?`;
   return text;
+}
+
+/**
+ * The same error for a JUnit XML file, which CI systems publish: where it is and what was expected,
+ * with every quoted value from the input replaced by `"…"`, so no part of an input file travels
+ * into a published artifact.
+ */
+export function formatInputErrorRedacted(e: InputError): string {
+  return formatInputError({ ...e, message: redactQuoted(e.message) });
+}
+
+function oneLine(text: string): string {
+  const first = text.split(/\r?\n/, 1)[0] ?? "";
+  const cut = first.length > MESSAGE_CHARS_MAX ? `${first.slice(0, MESSAGE_CHARS_MAX)}…` : first;
+  return cut.length < text.length && !cut.endsWith("…") ? `${cut} …` : cut;
+}
+
+function redactQuoted(text: string): string {
+  // A quote may span lines (a block scalar); one left open runs to the end of the message.
+  return text.replace(/"(?:[^"\\]|\\.)*(?:"|$)|`[^`]*(?:`|$)/g, (q) => {
+    const mark = q[0] as string;
+    return q.length > 1 && q.endsWith(mark) ? `${mark}…${mark}` : `${mark}…`;
+  });
 }
 
 /** A batch of input errors, for code paths that can only report by throwing. */
