@@ -2,7 +2,7 @@
 // the worker count (in-process or worker threads), shards that merge into exactly the unsharded
 // sweep, the Kubernetes Job as parseable YAML, and bad input as exit 2.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -160,5 +160,16 @@ describe("the capacity section of a sweep", () => {
     // 20 + 20 × 1.1 = 42 rps needed; the sweep's highest load meeting the SLO is 30 rps.
     expect(r.out).toMatch(/N\+1: losing one region/);
     expect(r.out).toMatch(/\*\*no\*\*, margin -12 rps/);
+  });
+
+  it("reads manifests outside the scenario's tree only with --manifests-root", async () => {
+    const team = join(dir, "team");
+    mkdirSync(team, { recursive: true });
+    writeFileSync(join(dir, "ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n");
+    const outside = join(team, "outside.yaml");
+    writeFileSync(outside, SCENARIO.replace("  - name: c\n", "  - name: c\n    manifests: [../ns.yaml]\n"));
+    const run = async (opts: SweepOptions): Promise<number> => sweepCommand(outside, { workers: 1, json: true, ...opts }, () => undefined, () => undefined);
+    expect(await run({})).toBe(2);
+    expect(await run({ manifestsRoot: dir })).toBe(0);
   });
 });

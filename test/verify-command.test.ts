@@ -173,4 +173,26 @@ describe("meshsim verify", () => {
     expect(xml).toContain(`<testcase name="at most 100 calls (held ${band?.held}/${SEEDS} seeds)"`);
     expect(xml).toContain(`failures="1"`);
   });
+
+  it("applies --set to every scenario and seed: at 2/s for 5 s the band `at most 100 calls` holds on every seed", async () => {
+    // Poisson(10) exceeds 100 with probability far below 1e-40: the band cannot fail at 2/s.
+    const withParam = scenarioFile("param.yaml", smallScenario({ name: "param", rate: '"${rate}"', expect: [BAND] }).replace("seed: 1\n", "seed: 1\nparams: {rate: 20/s}\n"));
+    const r = await verify([withParam], { json: true, set: ["rate=2/s"] });
+    expect((JSON.parse(r.out) as Doc).scenarios[0]?.expectations[1]).toMatchObject({ name: "at most 100 calls", held: SEEDS, of: SEEDS });
+    const bad = await verify([withParam], { set: ["rate"] });
+    expect([bad.code, bad.err]).toEqual([2, "--set rate: expected name=value"]);
+  });
+
+  it("reads manifests outside a scenario's tree only with --manifests-root", async () => {
+    const shared = join(dir, "shared-manifests");
+    const own = join(dir, "team");
+    mkdirSync(shared, { recursive: true });
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(shared, "ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n");
+    const text = smallScenario({ name: "outside" }).replace("  - name: c\n", "  - name: c\n    manifests: [../shared-manifests/ns.yaml]\n");
+    const outside = join(own, "outside.yaml");
+    writeFileSync(outside, text);
+    expect((await verify([outside], { seeds: 1 })).code).toBe(2);
+    expect((await verify([outside], { seeds: 1, manifestsRoot: dir })).code).toBe(0);
+  });
 });

@@ -32,12 +32,14 @@ import { capacityAnalysis, capacityMarkdown, type CapacityOptions, nPlusOne, p99
 import { parseDurationUs } from "../sim/time.js";
 import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
-import { fileReader } from "./files.js";
+import { fileReader, manifestsRoot } from "./files.js";
 import { commandLineError, EXIT, inputErrorsJson } from "./run-command.js";
 import { type RunsProgress as Progress, runsProgressBar } from "./progress.js";
 import { type PointJob, runPoint } from "./sweep-worker.js";
 
 export interface SweepOptions {
+  /** `--manifests-root`: where the scenario's manifests may come from. Absent ⇒ the scenario's own directory tree. */
+  manifestsRoot?: string;
   /** `name=v1,v2` or `name=a..b:n`, repeatable; absent ⇒ a single point with the scenario's params. */
   vary?: string[];
   /** Seeds 1..N per point; absent ⇒ the scenario's own seed. */
@@ -175,12 +177,12 @@ export async function sweepCommand(file: string, opts: SweepOptions, out: Print,
   // reported once, before anything runs; errors of particular param values stay in the results.
   const first = points[0];
   if (first !== undefined) {
-    const loaded = loadScenario(resolve(file), fileReader, { set: first.set, ...(first.seed === null ? {} : { seed: first.seed }), displayAs: file });
+    const loaded = loadScenario(resolve(file), fileReader, { set: first.set, ...(first.seed === null ? {} : { seed: first.seed }), displayAs: file, ...manifestsRoot(opts.manifestsRoot) });
     if (!loaded.ok) return bad(loaded.errors);
   }
   let results: SweepResult[];
   try {
-    results = await runPoints(file, points, opts.workers ?? availableParallelism(), opts.json === true ? undefined : runsProgressBar("sweep", points.length));
+    results = await runPoints(file, points, opts.workers ?? availableParallelism(), opts.json === true ? undefined : runsProgressBar("sweep", points.length), manifestsRoot(opts.manifestsRoot).manifestsRoot);
   } catch (e) {
     err(`meshsim sweep: a worker failed (a bug in meshsim): ${e instanceof Error ? e.message : String(e)}`);
     return EXIT.invariant;
@@ -268,8 +270,8 @@ function refusal(opts: { json?: boolean }, out: Print, err: Print): (problem: st
 }
 
 /** Runs the points, at most `workers` at once; results come back in the points' order. */
-export function runPoints(file: string, points: readonly GridPoint[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
-  return runJobs(points.map((point) => ({ file, point })), workers, onDone);
+export function runPoints(file: string, points: readonly GridPoint[], workers: number, onDone?: Progress, root?: string): Promise<SweepResult[]> {
+  return runJobs(points.map((point) => ({ file, point, ...(root === undefined ? {} : { manifestsRoot: root }) })), workers, onDone);
 }
 
 /**
@@ -362,6 +364,7 @@ export function registerSweep(program: Command, out: Print, err: Print): void {
     .argument("<file>", "scenario YAML file")
     .option("--vary <name=values>", "a param's values: v1,v2,v3 or a..b:n (n evenly spaced, inclusive, unit kept: 500/s..8000/s:4); repeatable", collect)
     .option("--seeds <n>", "run every point with seeds 1..n (default: the scenario's seed)", positiveInteger)
+    .option("--manifests-root <dir>", "let the scenario's manifests come from anywhere below DIR (default: only below the scenario's own directory)")
     .option("--workers <n>", "worker threads (default: available parallelism; 1 runs in-process)", positiveInteger)
     .option("--shard <i/n>", "run only grid indices with index % n == i (0-based, 0 <= i < n)")
     .option("--out <dir>", "write sweep.json and sweep.csv (sharded: shard-I-of-N.json) into this directory")

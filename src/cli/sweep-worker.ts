@@ -13,12 +13,15 @@ export interface PointJob {
   /** The scenario file, relative to the working directory or absolute. */
   file: string;
   point: GridPoint;
+  /** `--manifests-root`, absolute; absent ⇒ manifests only below the scenario's own directory. */
+  manifestsRoot?: string;
 }
 
 /** Load the scenario with the point's params and seed, run it, reduce it. Never throws on bad input. */
 export function runPoint(job: PointJob): SweepResult {
   const { file, point } = job;
-  const loaded = loadScenario(resolve(file), fileReader, { set: point.set, ...(point.seed === null ? {} : { seed: point.seed }), displayAs: file });
+  const root = job.manifestsRoot === undefined ? {} : { manifestsRoot: job.manifestsRoot };
+  const loaded = loadScenario(resolve(file), fileReader, { set: point.set, ...(point.seed === null ? {} : { seed: point.seed }), displayAs: file, ...root });
   if (!loaded.ok) return failedResult(point, loaded.errors.map(formatInputError).join("; "));
   return compactResult(point, runWorldSpec(loaded.spec));
 }

@@ -16,9 +16,9 @@ import type { ExpectSpec } from "../mesh/spec.js";
 import { formatVerifiedScenario, type SeedOutcome, seedRange, tallyScenario, type VerifiedScenario, verifyJson } from "../report/verify.js";
 import { loadScenario } from "../scenario/load.js";
 import { isScenario } from "./check-command.js";
-import { fileReader } from "./files.js";
+import { fileReader, manifestsRoot } from "./files.js";
 import { runsProgressBar } from "./progress.js";
-import { commandLineError, EXIT, inputErrorsJson, unwritable } from "./run-command.js";
+import { commandLineError, EXIT, inputErrorsJson, parseSets, unwritable } from "./run-command.js";
 import { runJobs } from "./sweep-command.js";
 import type { PointJob } from "./sweep-worker.js";
 
@@ -33,6 +33,10 @@ export interface VerifyOptions {
   json?: boolean;
   /** Write a JUnit XML report (one testcase per scenario and expectation) to this file. */
   junit?: string;
+  /** `--set name=value`, repeatable: param overrides applied to every scenario (as `run --set`). */
+  set?: string[];
+  /** `--manifests-root`: where the scenarios' manifests may come from. Absent ⇒ each scenario's own directory tree. */
+  manifestsRoot?: string;
 }
 
 type Print = (line: string) => void;
@@ -63,7 +67,12 @@ function looksLikeScenario(file: string): boolean {
   }
 }
 
-function targetsOf(args: readonly string[]): Target[] {
+interface LoadChoices {
+  set: Record<string, string>;
+  manifestsRoot?: string;
+}
+
+function targetsOf(args: readonly string[], choices: LoadChoices): Target[] {
   const targets: Target[] = [];
   for (const arg of args) {
     const { files, onlyScenarios } = expand(arg);
@@ -73,7 +82,7 @@ function targetsOf(args: readonly string[]): Target[] {
       targets.push({ shown: arg, errors: [{ file: arg, line: 0, col: 0, path: "", message }] });
     }
     for (const file of chosen) {
-      const loaded = loadScenario(resolve(file), fileReader, { displayAs: file });
+      const loaded = loadScenario(resolve(file), fileReader, { displayAs: file, set: choices.set, ...manifestsRoot(choices.manifestsRoot) });
       targets.push(loaded.ok ? { shown: file, expect: loaded.spec.expect } : { shown: file, errors: loaded.errors });
     }
   }
@@ -90,16 +99,23 @@ export async function verifyCommand(args: readonly string[], opts: VerifyOptions
       return EXIT.badInput;
     }
   }
+  const set = parseSets(opts.set);
+  if (typeof set === "string") {
+    err(set);
+    if (opts.json === true) out(inputErrorsJson([commandLineError(set)]));
+    return EXIT.badInput;
+  }
+  const root = manifestsRoot(opts.manifestsRoot).manifestsRoot;
   const from = opts.from ?? 1;
   const seeds = seedRange(from, opts.seeds);
-  const targets = targetsOf(args);
+  const targets = targetsOf(args, { set, ...(root === undefined ? {} : { manifestsRoot: root }) });
   const jobs: PointJob[] = [];
   const owners: number[] = [];
   for (const [t, target] of targets.entries()) {
     if ("errors" in target) continue;
     for (const seed of seeds) {
       owners.push(t);
-      jobs.push({ file: target.shown, point: { index: jobs.length, set: {}, seed: String(seed) } });
+      jobs.push({ file: target.shown, point: { index: jobs.length, set, seed: String(seed) }, ...(root === undefined ? {} : { manifestsRoot: root }) });
     }
   }
   let results;
@@ -163,6 +179,8 @@ export function registerVerify(program: Command, out: Print, err: Print): void {
     .option("--workers <n>", "worker threads (default: available parallelism; 1 runs in-process); results are the same for any count", positiveInteger)
     .option("--json", "print {scenarios: [{file, seeds, expectations: [{name, held, of, required, pass, failingSeeds}]}], pass}")
     .option("--junit <file>", "write a JUnit XML report: one testcase per scenario and expectation, named with the seeds it held on")
+    .option("--set <name=value>", "override a scenario param in every scenario (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--manifests-root <dir>", "let the scenarios' manifests come from anywhere below DIR (default: only below each scenario's own directory)")
     .action((paths: string[], opts: VerifyOptions) => {
       verifyCommand(paths, opts, out, err).then(
         (code) => {
