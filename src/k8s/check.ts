@@ -18,6 +18,7 @@ import { lastDefinitions, objectIdentity } from "./apply.js";
 import { retryHazardDiagnostics } from "./check-retry-hazards.js";
 import { type InputError, parseFieldPath } from "./input-error.js";
 import { type K8sObject, type SourcePosition, describeObject } from "./object.js";
+import { re2Engine } from "./re2-engine.js";
 import { type DeploymentView, type NamespaceView, type ServiceView, INJECT_ANNOTATION, WORKLOAD_KINDS, isWorkload, deploymentView, meshedDecision, namespaceView, serviceView } from "./views.js";
 
 /** A policy diagnostic plus where in the input it points. */
@@ -140,7 +141,7 @@ function buildWorld(c: Collector, objects: readonly K8sObject[], domain: string)
     } else if (obj.kind === "HTTPRoute" || obj.kind === "GRPCRoute") {
       world.routes.push(checkRoute(c, obj));
     } else if (obj.kind === "ServiceProfile") {
-      const parsed = parseServiceProfile(withNamespace(obj), { clusterDomain: domain });
+      const parsed = parseServiceProfile(withNamespace(obj), { clusterDomain: domain, regexEngine: re2Engine });
       c.add(parsed.diagnostics, obj);
       world.profiles.push({ obj, value: parsed.value });
     } else if (obj.kind === "TrafficSplit") {
@@ -186,7 +187,7 @@ function checkServiceAnnotations(c: Collector, world: World, obj: K8sObject): vo
 /** Parse a route and its annotations; a rejected annotation group rejects the whole route. */
 function checkRoute(c: Collector, obj: K8sObject): ParsedRoute {
   const raw = withNamespace(obj);
-  const parsed = obj.kind === "GRPCRoute" ? parseGrpcRoute(raw) : parseHttpRoute(raw);
+  const parsed = obj.kind === "GRPCRoute" ? parseGrpcRoute(raw, re2Engine) : parseHttpRoute(raw, re2Engine);
   c.add(parsed.diagnostics, obj);
   const ref = describeObject(obj);
   const annotations = rawAnnotations(obj);
@@ -343,7 +344,7 @@ function effectiveProfiles(c: Collector, world: World, svc: ServiceView): Effect
   if (split === undefined) return out;
   const write = applySplitToProfile(existing === undefined ? undefined : withNamespace(existing.obj), split.value, world.domain);
   if (write.profile === undefined || write.action === "skip") return existing === undefined ? out : [...out, { profile: existing.value }];
-  const profile = parseServiceProfile(write.profile, { clusterDomain: world.domain }).value;
+  const profile = parseServiceProfile(write.profile, { clusterDomain: world.domain, regexEngine: re2Engine }).value;
   return [...out, existing === undefined ? { profile, createdBy: split.obj } : { profile }];
 }
 

@@ -17,6 +17,7 @@ import { selectStack } from "../policy/stack-selection.js";
 import { applyHttpRouteRuleTimeouts, parseTimeoutAnnotations } from "../policy/timeout-annotations.js";
 import { applySplitToProfile, parseTrafficSplit, proxyTargets } from "../policy/traffic-split.js";
 import type { K8sObject } from "../k8s/object.js";
+import { re2Engine } from "../k8s/re2-engine.js";
 
 export interface ServiceRef {
   namespace: string;
@@ -72,7 +73,7 @@ export function effectiveProfile(objects: ClusterObjects, service: ServiceRef, c
   const fqdn = profileFqdn(service.name, service.namespace, objects.domain);
   const primary = clientNamespace === undefined || clientNamespace === service.namespace ? undefined : profileIn(objects, fqdn, clientNamespace, service);
   const raw = primary ?? profileIn(objects, fqdn, service.namespace, service);
-  return raw === undefined ? undefined : parseServiceProfile(raw, { clusterDomain: objects.domain }).value;
+  return raw === undefined ? undefined : parseServiceProfile(raw, { clusterDomain: objects.domain, regexEngine: re2Engine }).value;
 }
 
 /** The profile object named `fqdn` in `namespace`, with the SMI adaptor's dstOverrides written in. */
@@ -109,7 +110,7 @@ function policyDestination(objects: ClusterObjects, service: ServiceRef, reason:
   const rawRules = new Map<RouteRule, unknown>();
   for (const kind of ["HTTPRoute", "GRPCRoute"] as const) {
     for (const o of objects.ofKind(kind)) {
-      const route = (kind === "HTTPRoute" ? parseHttpRoute(o.raw) : parseGrpcRoute(o.raw)).value;
+      const route = (kind === "HTTPRoute" ? parseHttpRoute(o.raw, re2Engine) : parseGrpcRoute(o.raw, re2Engine)).value;
       const spec = (o.raw["spec"] ?? {}) as { rules?: unknown[] };
       route.rules.forEach((rule, i) => rawRules.set(rule, spec.rules?.[i]));
       routes.push(route);

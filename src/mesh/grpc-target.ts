@@ -12,6 +12,7 @@
 // ports live in the other cluster): say `protocol: grpc` for a gRPC mirror.
 
 import type { K8sObject } from "../k8s/object.js";
+import { re2Engine } from "../k8s/re2-engine.js";
 import { parseGrpcRoute } from "../policy/grpc-route.js";
 import { type OutboundRoute, parseHttpRoute, routesForParent } from "../policy/http-route.js";
 import type { ServiceRef } from "./destination.js";
@@ -40,8 +41,8 @@ export function grpcTarget(objects: GrpcTargetObjects, service: ServiceRef): { g
   const name = typeof port?.["name"] === "string" ? port["name"] : undefined;
   if (name !== undefined && (name === "grpc" || name.startsWith("grpc-"))) return { grpc: true, reason: `port ${service.port} is named ${name}` };
   const routes: OutboundRoute[] = [
-    ...objects.ofKind("GRPCRoute").map((o) => parseGrpcRoute(o.raw).value),
-    ...objects.ofKind("HTTPRoute").map((o) => parseHttpRoute(o.raw).value),
+    ...objects.ofKind("GRPCRoute").map((o) => parseGrpcRoute(o.raw, re2Engine).value),
+    ...objects.ofKind("HTTPRoute").map((o) => parseHttpRoute(o.raw, re2Engine).value),
   ];
   if (routesForParent(routes, service).protocol === "grpc") return { grpc: true, reason: "a GRPCRoute is attached to the Service" };
   return { grpc: false, reason: "neither its port nor its routes say gRPC" };

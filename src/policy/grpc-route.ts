@@ -6,6 +6,7 @@
 // is compared literally.
 
 import type { Parsed } from "./diagnostics.js";
+import type { RegexEngine } from "./regex-engine.js";
 import {
   type OutboundRoute,
   type RouteContext,
@@ -46,9 +47,9 @@ function parseGrpcMatch(ctx: RouteContext, raw: unknown, field: string): GrpcReq
   return match;
 }
 
-/** Parse a GRPCRoute; `accepted: false` when Kubernetes or Linkerd would never apply it. */
-export function parseGrpcRoute(obj: unknown): Parsed<OutboundRoute> {
-  const ctx = startRoute(obj, "GRPCRoute", GRPC_VERSIONS);
+/** Parse a GRPCRoute; `accepted: false` when Kubernetes or Linkerd would never apply it. `regexEngine` compiles header regexes. */
+export function parseGrpcRoute(obj: unknown, regexEngine: RegexEngine): Parsed<OutboundRoute> {
+  const ctx = startRoute(obj, "GRPCRoute", GRPC_VERSIONS, regexEngine);
   const rawRules = asArray(asRecord(asRecord(obj)?.["spec"])?.["rules"]);
   ctx.route.rules = (rawRules.length === 0 ? [{}] : rawRules).map((raw, i) => {
     const field = `spec.rules[${i}]`;

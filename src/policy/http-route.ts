@@ -4,10 +4,12 @@
 // Mirrors `policy-controller/k8s/index/src/outbound/index/http.rs` (`convert_route`,
 // `convert_backend`) and `policy-controller/grpc/src/outbound.rs` (`to_service`, default route)
 // @ linkerd2 version-2.16. Differences: annotations and `timeouts` are returned raw (the mesh layer
-// parses them); a rule whose backendRefs all weigh 0 fails its requests with 500 (our choice).
+// parses them); a rule whose backendRefs all weigh 0 fails its requests with 500 (our choice);
+// regexes compile with the engine the caller passes (upstream: Rust `regex`).
 
 import { type Diagnostic, type Parsed, type Severity, objectRef } from "./diagnostics.js";
-import type { HeaderMatch, HttpRequestMatch, MatchableRoute, PathMatchType, QueryParamMatch, RequestMatch } from "./route-match.js";
+import { NEVER_MATCHES, type RegexEngine, type RegexMatcher } from "./regex-engine.js";
+import type { HeaderMatch, HttpRequestMatch, MatchableRoute, PathMatchType, QueryParamMatch, RequestMatch, ValueMatch } from "./route-match.js";
 import { sortRoutes } from "./route-match.js";
 
 export type Rec = Record<string, unknown>;
@@ -110,13 +112,15 @@ function asTimestamp(v: unknown): string | undefined {
 export interface RouteContext {
   route: OutboundRoute;
   diagnostics: Diagnostic[];
+  /** Compiles RegularExpression matches (Linkerd: Rust `regex`). */
+  regexEngine: RegexEngine;
   note(severity: Severity, field: string, code: string, message: string): void;
   /** An error that keeps the whole route from ever applying. */
   reject(field: string, code: string, message: string): void;
 }
 
 /** Read apiVersion, kind and metadata; `versions` lists the served versions per group. */
-export function startRoute(obj: unknown, kind: OutboundRoute["kind"], versions: Readonly<Record<string, readonly string[]>>): RouteContext {
+export function startRoute(obj: unknown, kind: OutboundRoute["kind"], versions: Readonly<Record<string, readonly string[]>>, regexEngine: RegexEngine): RouteContext {
   const top = asRecord(obj) ?? {};
   const meta = asRecord(top["metadata"]) ?? {};
   const [group = "", version = ""] = (asString(top["apiVersion"]) ?? "").split("/");
@@ -132,6 +136,7 @@ export function startRoute(obj: unknown, kind: OutboundRoute["kind"], versions: 
   const ctx: RouteContext = {
     route,
     diagnostics,
+    regexEngine,
     note: (severity, field, code, message) => diagnostics.push({ severity, code, object, field, message }),
     reject: (field, code, message) => {
       diagnostics.push({ severity: "error", code, object, field, message });
@@ -170,25 +175,35 @@ function readParentsAndHosts(ctx: RouteContext, spec: Rec): void {
   for (const h of asArray(spec["hostnames"])) if (typeof h === "string") ctx.route.hostnames.push(h);
 }
 
-/** Compile a regex the way the route stores it; a pattern that does not compile rejects the route. */
-export function compileRegex(ctx: RouteContext, pattern: string, field: string): RegExp | undefined {
-  try {
-    return new RegExp(pattern);
-  } catch {
-    ctx.reject(field, "route-regex-invalid", `regular expression "${pattern}" does not compile: the proxy cannot build this route, so it never applies`);
-    return undefined;
+/**
+ * Compile a RegularExpression match. Linkerd parses it with Rust `regex` in the policy-validator
+ * webhook (which also guards gateway.networking.k8s.io routes) and again when indexing, where a
+ * failure drops the whole route; a pattern that does not compile rejects the route here too.
+ */
+export function compileRegex(ctx: RouteContext, pattern: string, field: string): RegexMatcher {
+  const compiled = ctx.regexEngine.compile(pattern);
+  if (compiled.ok) return compiled.matcher;
+  if (compiled.problem === "unsupported") {
+    ctx.reject(field, "route-regex-unsupported", `regular expression "${pattern}" is valid for Linkerd (Rust \`regex\`), but meshsim's ${ctx.regexEngine.dialect} engine cannot run it faithfully: ${compiled.reason}. meshsim leaves this route out, which Linkerd would not`);
+  } else {
+    ctx.reject(field, "route-regex-invalid", `regular expression "${pattern}" does not compile: ${compiled.reason}. Linkerd's policy-validator webhook refuses the object, so \`kubectl apply\` fails; if it is stored anyway, the policy controller cannot convert the route and ignores it, so it never applies`);
   }
+  return NEVER_MATCHES;
+}
+
+/** An Exact or RegularExpression value match of a header or query parameter. */
+function parseValueMatch(ctx: RouteContext, rec: Rec, field: string): ValueMatch {
+  const value = asString(rec["value"]) ?? "";
+  if (rec["type"] !== "RegularExpression") return { type: "Exact", value };
+  return { type: "RegularExpression", value, matcher: compileRegex(ctx, value, `${field}.value`) };
 }
 
 export function parseHeaderMatches(ctx: RouteContext, raw: unknown, field: string): HeaderMatch[] {
   return asArray(raw).map((item, i) => {
     const rec = asRecord(item) ?? {};
     const name = (asString(rec["name"]) ?? "").toLowerCase();
-    const value = asString(rec["value"]) ?? "";
     if (name === "") ctx.reject(`${field}[${i}].name`, "route-header-name-missing", "a header match has no name: the API server refuses the object");
-    if (rec["type"] !== "RegularExpression") return { name, type: "Exact", value };
-    const regex = compileRegex(ctx, value, `${field}[${i}].value`);
-    return regex === undefined ? { name, type: "RegularExpression", value } : { name, type: "RegularExpression", value, regex };
+    return { name, ...parseValueMatch(ctx, rec, `${field}[${i}]`) };
   });
 }
 
@@ -267,25 +282,19 @@ function parsePath(ctx: RouteContext, raw: unknown, field: string): HttpRequestM
     ctx.reject(`${field}.type`, "route-path-type-invalid", `path match type "${type}" is not Exact, PathPrefix or RegularExpression: the API server refuses the object`);
     return { type: "PathPrefix", value };
   }
-  if (type === "RegularExpression") {
-    const regex = compileRegex(ctx, value, `${field}.value`);
-    return regex === undefined ? { type, value } : { type, value, regex };
-  }
+  if (type === "RegularExpression") return { type, value, matcher: compileRegex(ctx, value, `${field}.value`) };
   if (!value.startsWith("/")) {
     ctx.reject(`${field}.value`, "route-path-not-absolute", `${type} path "${value}" does not start with "/": the API server refuses the object, so the route does not exist`);
   }
-  return { type: type as PathMatchType, value };
+  return { type: type as Exclude<PathMatchType, "RegularExpression">, value };
 }
 
 function parseQueryParams(ctx: RouteContext, raw: unknown, field: string): QueryParamMatch[] {
   return asArray(raw).map((item, i) => {
     const rec = asRecord(item) ?? {};
     const name = asString(rec["name"]) ?? "";
-    const value = asString(rec["value"]) ?? "";
     if (name === "") ctx.reject(`${field}[${i}].name`, "route-query-name-missing", "a query param match has no name: the API server refuses the object");
-    if (rec["type"] !== "RegularExpression") return { name, type: "Exact", value };
-    const regex = compileRegex(ctx, value, `${field}[${i}].value`);
-    return regex === undefined ? { name, type: "RegularExpression", value } : { name, type: "RegularExpression", value, regex };
+    return { name, ...parseValueMatch(ctx, rec, `${field}[${i}]`) };
   });
 }
 
@@ -322,10 +331,11 @@ const HTTP_VERSIONS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Parse an HTTPRoute into what Linkerd 2.16's outbound policy makes of it. `accepted: false` when
- * Kubernetes or Linkerd would never apply it (the diagnostics say why).
+ * Kubernetes or Linkerd would never apply it (the diagnostics say why). `regexEngine` compiles
+ * RegularExpression matches.
  */
-export function parseHttpRoute(obj: unknown): Parsed<OutboundRoute> {
-  const ctx = startRoute(obj, "HTTPRoute", HTTP_VERSIONS);
+export function parseHttpRoute(obj: unknown, regexEngine: RegexEngine): Parsed<OutboundRoute> {
+  const ctx = startRoute(obj, "HTTPRoute", HTTP_VERSIONS, regexEngine);
   const rawRules = asArray(asRecord(asRecord(obj)?.["spec"])?.["rules"]);
   // Gateway API defaults `rules` to a single rule: PathPrefix `/`, no backendRefs.
   ctx.route.rules = (rawRules.length === 0 ? [{}] : rawRules).map((raw, i) => {

@@ -2,18 +2,18 @@
 // else the implicit default route), and the conversion of route conditions with its diagnostics.
 // Mirrors linkerd2-proxy `linkerd/service-profiles/src/{http.rs,proto.rs}` @ release/v2.246.0 and
 // linkerd2 `profile_translator.go` / `pkg/profiles/profiles.go` validation @ version-2.16.
-// Difference: path regexes run on JavaScript after translating the Rust `regex` syntax JS spells
-// differently (see `compilePathRegex`); `\d`, `\w` are ASCII-only here, Unicode-aware upstream.
+// Difference: path regexes compile with the engine the caller passes (upstream: Rust `regex`).
 
 import type { Diagnostic, Severity } from "./diagnostics.js";
+import { type RegexEngine, type RegexMatcher, hasTopLevelAlternation } from "./regex-engine.js";
 
 /** A request condition after conversion by the proxy (children that failed are already gone). */
 export type RequestMatch =
   | { kind: "all"; matches: RequestMatch[] }
   | { kind: "any"; matches: RequestMatch[] }
   | { kind: "not"; match: RequestMatch }
-  /** `pattern` is the anchored pattern the proxy compiles, e.g. `^/api/.*$`. */
-  | { kind: "path"; pattern: string; regex: RegExp }
+  /** `pattern` is the anchored pattern the proxy compiles, e.g. `^/api/.*$`; `matcher` is it compiled. */
+  | { kind: "path"; pattern: string; matcher: RegexMatcher }
   /** Upper-case method name; compared exactly with the request's method. */
   | { kind: "method"; method: string };
 
@@ -79,7 +79,8 @@ export function requestMatches(match: RequestMatch, req: ProfileRequest): boolea
     case "method":
       return req.method === match.method;
     case "path":
-      return match.regex.test(requestPath(req.path));
+      // `is_match`: a search, anchored only by the `^`/`$` the proxy glued on.
+      return match.matcher.isMatch(requestPath(req.path));
     case "not":
       return !requestMatches(match.match, req);
     case "all":
@@ -113,6 +114,8 @@ export type Rec = Record<string, unknown>;
 export interface ProfileContext {
   object: string;
   diagnostics: Diagnostic[];
+  /** Compiles `pathRegex` (Linkerd: the proxy's Rust `regex`). */
+  regexEngine: RegexEngine;
   rejected: boolean;
   admissionRejected: boolean;
 }
@@ -204,181 +207,46 @@ export function convertRequestMatch(ctx: ProfileContext, raw: unknown, field: st
 }
 
 function convertPathRegex(ctx: ProfileContext, raw: string, field: string): RequestMatch | undefined {
-  const compiled = compilePathRegex(raw);
+  const compiled = compilePathRegex(raw, ctx.regexEngine);
+  if (!compiled.ok && compiled.problem === "unsupported") {
+    report(ctx, "error", "profile-route-regex-unsupported", field,
+      `pathRegex "${raw}" (compiled as "${compiled.pattern}") is valid for Linkerd's proxy (Rust \`regex\`), but meshsim's ${ctx.regexEngine.dialect} engine cannot run it faithfully: ${compiled.reason}. meshsim treats the condition as unconvertible, which Linkerd would not.`);
+    return undefined;
+  }
   if (!compiled.ok) {
     report(ctx, "error", "profile-route-regex-invalid", field,
-      `pathRegex "${raw}" (compiled as "${compiled.pattern}") cannot be used: ${compiled.error}. The proxy discards a condition whose regex does not compile (meshsim compiles a JavaScript translation of Linkerd's Rust regex syntax; an exotic but valid Rust regex may be misreported here).`);
+      `pathRegex "${raw}" (compiled as "${compiled.pattern}") does not compile: ${compiled.reason}. Neither the linkerd-sp-validator webhook nor the destination controller checks it; the proxy fails to compile it (Rust \`regex\`) and discards the condition.`);
     return undefined;
   }
   if (compiled.anchorSplitsAlternation) {
     report(ctx, "warning", "profile-route-regex-alternation", field,
       `the proxy anchors pathRegex "${raw}" by gluing on ^ and $, giving "${compiled.pattern}": the ^ binds only the first alternative and the $ only the last, so it matches paths that merely start or end with them. Wrap the alternatives in a group, e.g. "(${raw.trim()})".`);
   }
-  return { kind: "path", pattern: compiled.pattern, regex: compiled.regex };
+  return { kind: "path", pattern: compiled.pattern, matcher: compiled.matcher };
 }
-
 
 export type PathRegexResult =
   | {
       ok: true;
       /** The pattern after the proxy's anchoring, as the proxy compiles it. */
       pattern: string;
-      regex: RegExp;
+      matcher: RegexMatcher;
       /** A top-level `|` met the added anchors: `a|b` became `^a|b$`. */
       anchorSplitsAlternation: boolean;
     }
-  | { ok: false; pattern: string; error: string };
+  | { ok: false; pattern: string; problem: "invalid" | "unsupported"; reason: string };
 
 /**
  * The proxy's `convert_req_match` for a path: trim, add `^` / `$` only where missing, compile.
  * Quirk kept: the anchors are glued on textually, so `/a|/b` becomes `^/a|/b$`.
  */
-export function compilePathRegex(raw: string): PathRegexResult {
+export function compilePathRegex(raw: string, engine: RegexEngine): PathRegexResult {
   const trimmed = raw.trim();
   const head = trimmed.startsWith("^") ? "" : "^";
   const tail = trimmed.endsWith("$") ? "" : "$";
   const pattern = `${head}${trimmed}${tail}`;
-  const translated = translateRustRegex(pattern);
-  if (typeof translated === "string") return { ok: false, pattern, error: translated };
-  try {
-    const flags = [...new Set(`u${translated.flags}`)].join("");
-    const regex = new RegExp(translated.source, flags);
-    const anchorSplitsAlternation = (head !== "" || tail !== "") && translated.topLevelAlternation;
-    return { ok: true, pattern, regex, anchorSplitsAlternation };
-  } catch (err) {
-    return { ok: false, pattern, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-interface Translated {
-  source: string;
-  flags: string;
-  topLevelAlternation: boolean;
-}
-
-// Rust's `regex` lets any ASCII punctuation be escaped (`\-`, `\#`, `\~`, ...); JavaScript's `u`
-// mode only its own syntax characters, so the others become hex escapes.
-const JS_ESCAPABLE = "^$\\.*+?()[]{}|/";
-
-function hexEscape(c: string): string {
-  return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-}
-
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
-  alnum: "0-9A-Za-z", alpha: "A-Za-z", ascii: "\\x00-\\x7f", blank: "\\t ", cntrl: "\\x00-\\x1f\\x7f",
-  digit: "0-9", graph: "!-~", lower: "a-z", print: " -~", punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ", upper: "A-Z", word: "0-9A-Za-z_", xdigit: "0-9A-Fa-f",
-};
-
-/**
- * Rewrites the Rust `regex` syntax JavaScript spells differently. A string result is an error in
- * Rust's own terms (look-around and backreferences do not exist there) or a construct this
- * translation does not cover; both mean the simulator cannot use the pattern.
- */
-function translateRustRegex(pattern: string): Translated | string {
-  let out = "";
-  let flags = "";
-  let depth = 0;
-  let topLevelAlternation = false;
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern.charAt(i);
-    if (c === "\\") {
-      const esc = translateEscape(pattern, i, false);
-      if (typeof esc === "string") return esc;
-      out += esc.text;
-      i = esc.next;
-    } else if (c === "[") {
-      const cls = translateClass(pattern, i);
-      if (typeof cls === "string") return cls;
-      out += cls.text;
-      i = cls.next;
-    } else if (c === "(" && pattern.charAt(i + 1) === "?") {
-      const group = translateGroupOpen(pattern, i, out);
-      if (typeof group === "string") return group;
-      if (group.flags !== undefined) flags += group.flags;
-      else depth += 1;
-      out += group.text;
-      i = group.next;
-    } else {
-      if (c === "(") depth += 1;
-      if (c === ")") depth -= 1;
-      if (c === "|" && depth === 0) topLevelAlternation = true;
-      out += c;
-      i += 1;
-    }
-  }
-  return { source: out, flags, topLevelAlternation };
-}
-
-function translateGroupOpen(p: string, i: number, before: string): { text: string; next: number; flags?: string } | string {
-  const rest = p.slice(i);
-  if (/^\(\?(=|!|<=|<!)/.test(rest)) return "look-around assertions are not supported by Linkerd's regex engine (Rust `regex`)";
-  const named = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
-  if (named !== null) return { text: `(?<${named[1] ?? ""}>`, next: i + named[0].length };
-  if (rest.startsWith("(?:")) return { text: "(?:", next: i + 3 };
-  const inline = /^\(\?([a-zA-Z-]*)([:)])/.exec(rest);
-  if (inline === null) return `unrecognised group syntax at "${rest.slice(0, 6)}"`;
-  if (inline[2] === ":") return "scoped inline flags `(?flags:...)` are not supported by meshsim (JavaScript has no equivalent)";
-  if (before !== "" && before !== "^") return "inline flags `(?flags)` are only supported by meshsim at the start of the pattern";
-  const [on = "", off = ""] = (inline[1] ?? "").split("-");
-  if (/[^imsu]/.test(on) || /[^imsuU]/.test(off)) return `inline flags "${inline[1] ?? ""}" are not supported by meshsim`;
-  if (off.includes("u")) return "turning Unicode off with `(?-u)` is not supported by meshsim";
-  return { text: "", next: i + inline[0].length, flags: on.replace(/u/g, "") };
-}
-
-function translateEscape(p: string, i: number, inClass: boolean): { text: string; next: number } | string {
-  const c = p.charAt(i + 1);
-  if (c === "") return "the pattern ends with a lone backslash";
-  if (/[0-9]/.test(c)) return `\\${c}: backreferences and octal escapes are not supported by Linkerd's regex engine (Rust \`regex\`)`;
-  if (!inClass && c === "A") return { text: "^", next: i + 2 };
-  if (!inClass && c === "z") return { text: "$", next: i + 2 };
-  if (c === "a") return { text: "\\x07", next: i + 2 };
-  if (/[ -/:-@[-`{-~]/.test(c) && !JS_ESCAPABLE.includes(c)) return { text: hexEscape(c), next: i + 2 };
-  if ((c === "p" || c === "P") && p.charAt(i + 2) !== "{") return { text: `\\${c}{${p.charAt(i + 2)}}`, next: i + 3 };
-  if (c === "x" && p.charAt(i + 2) === "{") {
-    const close = p.indexOf("}", i + 3);
-    if (close < 0) return "unterminated \\x{...} escape";
-    return { text: `\\u{${p.slice(i + 3, close)}}`, next: close + 1 };
-  }
-  return { text: `\\${c}`, next: i + 2 };
-}
-
-function translateClass(p: string, start: number): { text: string; next: number } | string {
-  let out = "[";
-  let i = start + 1;
-  if (p.charAt(i) === "^") {
-    out += "^";
-    i += 1;
-  }
-  // Rust reads a `]` right after the opening bracket as a literal; JavaScript as an empty class.
-  if (p.charAt(i) === "]") {
-    out += "\\]";
-    i += 1;
-  }
-  while (i < p.length) {
-    const c = p.charAt(i);
-    if (c === "]") return { text: `${out}]`, next: i + 1 };
-    if (c === "\\") {
-      const esc = translateEscape(p, i, true);
-      if (typeof esc === "string") return esc;
-      out += esc.text;
-      i = esc.next;
-      continue;
-    }
-    const posix = /^\[:(\^?)([a-z]+):\]/.exec(p.slice(i));
-    if (posix !== null) {
-      const set = POSIX_CLASSES[posix[2] ?? ""];
-      if (set === undefined) return `unknown POSIX class [:${posix[2] ?? ""}:]`;
-      if (posix[1] === "^") return "negated POSIX classes inside a bracket are not supported by meshsim";
-      out += set;
-      i += posix[0].length;
-      continue;
-    }
-    if (c === "[") return "nested character classes are not supported by meshsim";
-    if (/^(&&|--|~~)/.test(p.slice(i))) return "character class set operations (&&, --, ~~) are not supported by meshsim";
-    out += c;
-    i += 1;
-  }
-  return "unterminated character class";
+  const compiled = engine.compile(pattern);
+  if (!compiled.ok) return { ok: false, pattern, problem: compiled.problem, reason: compiled.reason };
+  const anchorSplitsAlternation = (head !== "" || tail !== "") && hasTopLevelAlternation(trimmed);
+  return { ok: true, pattern, matcher: compiled.matcher, anchorSplitsAlternation };
 }

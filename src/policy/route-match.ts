@@ -2,8 +2,9 @@
 // none (the proxy answers 404 NoRoute). Mirrors linkerd2-proxy `linkerd/http-route/src/{lib.rs,
 // http/match/*.rs,grpc/match.rs}` @ release/v2.246.0 and the policy controller's route order
 // (`policy-controller/grpc/src/outbound.rs::timestamp_then_name` @ version-2.16).
-// Differences: regexes are JavaScript regexes (upstream: Rust `regex`); PathPrefix follows the
-// Gateway API trailing-slash rules (`/` matches everything, a trailing `/` is ignored).
+// Differences: regexes run on the engine the route parser was given (upstream: Rust `regex`);
+// PathPrefix follows the Gateway API trailing-slash rules (`/` matches everything, a trailing `/`
+// is ignored).
 //
 // Exact precedence, highest first (every comparison is "greater wins", ties go to the earlier):
 //  0. Route order: routes with a creationTimestamp first, oldest first; then name; then namespace
@@ -17,34 +18,31 @@
 //  3. Number of header matches.  4. HTTP: number of query-param matches.  5. HTTP: method given.
 //  6. Ties: earliest route, then earliest rule in it, then earliest match in the rule.
 
+import type { RegexMatcher } from "./regex-engine.js";
+
 /** How a path is compared. */
 export type PathMatchType = "Exact" | "PathPrefix" | "RegularExpression";
 /** How a header or query-param value is compared. */
 export type ValueMatchType = "Exact" | "RegularExpression";
 
-export interface PathMatch {
-  type: PathMatchType;
+/** A RegularExpression condition: the pattern as written and what the parser compiled from it. */
+export interface RegexCondition {
+  type: "RegularExpression";
   value: string;
-  /** Compiled `value` for RegularExpression; compiled on use when absent. */
-  regex?: RegExp;
+  /** Must find a match spanning the whole value; `NEVER_MATCHES` when the pattern did not compile. */
+  matcher: RegexMatcher;
 }
 
-export interface HeaderMatch {
-  /** Lower-cased header name (header names are case-insensitive). */
-  name: string;
-  type: ValueMatchType;
-  /** Exact values are case-sensitive. */
-  value: string;
-  regex?: RegExp;
-}
+export type PathMatch = { type: "Exact" | "PathPrefix"; value: string } | RegexCondition;
 
-export interface QueryParamMatch {
-  /** Case-sensitive parameter name. */
-  name: string;
-  type: ValueMatchType;
-  value: string;
-  regex?: RegExp;
-}
+/** Exact values are case-sensitive. */
+export type ValueMatch = { type: "Exact"; value: string } | RegexCondition;
+
+/** `name` is lower-cased (header names are case-insensitive). */
+export type HeaderMatch = ValueMatch & { name: string };
+
+/** `name` is case-sensitive. */
+export type QueryParamMatch = ValueMatch & { name: string };
 
 /** One HTTPRoute `matches[]` entry; every present condition must hold. */
 export interface HttpRequestMatch {
@@ -125,10 +123,13 @@ export type RouteSelection<R extends MatchableRoute> =
     }
   | { matched: false; status: 404; reason: "no-route" };
 
-/** Whole-value regex test, as upstream does it: the leftmost match must span the whole value. */
-export function regexMatchesWhole(pattern: string, compiled: RegExp | undefined, value: string): boolean {
-  const m = (compiled ?? new RegExp(pattern)).exec(value);
-  return m !== null && m.index === 0 && m[0].length === value.length;
+/**
+ * Whole-value regex test, as upstream does it: the pattern is not anchored, but its leftmost-first
+ * match must span the whole value, so `/foo|/foo/bar` misses `/foo/bar` (`find` stops at `/foo`).
+ */
+export function regexMatchesWhole(matcher: RegexMatcher, value: string): boolean {
+  const span = matcher.find(value);
+  return span !== undefined && span.start === 0 && span.end === value.length;
 }
 
 function trimTrailingSlashes(s: string): string {
@@ -140,7 +141,7 @@ function trimTrailingSlashes(s: string): string {
 /** Characters matched by a path match, or undefined when it does not match. */
 export function pathMatchLength(m: PathMatch, path: string): number | undefined {
   if (m.type === "Exact") return m.value === path ? m.value.length : undefined;
-  if (m.type === "RegularExpression") return regexMatchesWhole(m.value, m.regex, path) ? path.length : undefined;
+  if (m.type === "RegularExpression") return regexMatchesWhole(m.matcher, path) ? path.length : undefined;
   if (m.value === "/") return 1;
   const prefix = trimTrailingSlashes(m.value);
   const trimmed = trimTrailingSlashes(path);
@@ -150,8 +151,8 @@ export function pathMatchLength(m: PathMatch, path: string): number | undefined 
   return rest === "" || rest.startsWith("/") ? prefix.length : undefined;
 }
 
-function valueMatches(m: HeaderMatch | QueryParamMatch, value: string): boolean {
-  return m.type === "Exact" ? m.value === value : regexMatchesWhole(m.value, m.regex, value);
+function valueMatches(m: ValueMatch, value: string): boolean {
+  return m.type === "Exact" ? m.value === value : regexMatchesWhole(m.matcher, value);
 }
 
 function headerMatches(m: HeaderMatch, headers: Readonly<Record<string, string>>): boolean {

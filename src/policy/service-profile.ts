@@ -3,11 +3,13 @@
 // Mirrors linkerd2 `controller/api/destination/profile_translator.go` + `pkg/profiles/profiles.go`
 // (validation, also run by the linkerd-sp-validator webhook) and the linkerd-crds ServiceProfile
 // schema @ version-2.16, then linkerd2-proxy `linkerd/service-profiles/src/proto.rs` @ v2.246.0.
-// Differences: durations are integer µs (sub-µs parts truncate); regexes run on JavaScript.
+// Differences: durations are integer µs (sub-µs parts truncate); regexes compile with the engine the
+// caller passes (upstream: the proxy's Rust `regex`).
 
 import { DEFAULT_RETRY_BUDGET, type RetryBudgetSpec } from "./config.js";
 import { type Parsed, objectRef } from "./diagnostics.js";
 import { parseGoDuration } from "./duration.js";
+import type { RegexEngine } from "./regex-engine.js";
 import { convertResponseClasses } from "./classify.js";
 import {
   NO_UPDATE,
@@ -46,6 +48,8 @@ export interface ServiceProfile {
 export interface ServiceProfileOptions {
   /** Cluster DNS domain. Default `cluster.local`. */
   clusterDomain?: string;
+  /** Compiles route `pathRegex`es; required, there is no default engine. */
+  regexEngine: RegexEngine;
 }
 
 /** The name a ServiceProfile must have to apply to a Service. */
@@ -54,12 +58,14 @@ export function profileFqdn(service: string, namespace: string, clusterDomain: s
 }
 
 /** Parse a ServiceProfile object as the destination controller and the proxy would see it. */
-export function parseServiceProfile(obj: unknown, options: ServiceProfileOptions = {}): Parsed<ServiceProfile> {
+export function parseServiceProfile(obj: unknown, options: ServiceProfileOptions): Parsed<ServiceProfile> {
   const rec = asRecord(obj) ?? {};
   const meta = asRecord(rec["metadata"]) ?? {};
   const name = typeof meta["name"] === "string" ? meta["name"] : "";
   const namespace = typeof meta["namespace"] === "string" ? meta["namespace"] : "";
-  const ctx: ProfileContext = { object: objectRef("ServiceProfile", namespace, name), diagnostics: [], rejected: false, admissionRejected: false };
+  const ctx: ProfileContext = {
+    object: objectRef("ServiceProfile", namespace, name), diagnostics: [], regexEngine: options.regexEngine, rejected: false, admissionRejected: false,
+  };
   if (asRecord(obj) === undefined || (rec["kind"] !== undefined && rec["kind"] !== "ServiceProfile")) {
     report(ctx, "error", "profile-not-a-profile", "kind", "this is not a ServiceProfile object: it is ignored.", { admission: true, controller: true });
   }

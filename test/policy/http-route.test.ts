@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { re2Engine } from "../../src/k8s/re2-engine.js";
 import { type OutboundRoute, type ServiceParent, defaultRoute, effectiveBackends, parseHttpRoute, routesForParent } from "../../src/policy/http-route.js";
 import { parseGrpcRoute } from "../../src/policy/grpc-route.js";
 import { findRoute } from "../../src/policy/route-match.js";
@@ -35,6 +36,7 @@ describe("parsing an HTTPRoute", () => {
         },
         { annotations: { "retry.linkerd.io/http": "5xx", "timeout.linkerd.io/request": "10s" } },
       ),
+      re2Engine,
     );
     expect(diagnostics).toEqual([]);
     expect(value).toMatchObject({
@@ -61,7 +63,7 @@ describe("parsing an HTTPRoute", () => {
   });
 
   it("a rule without matches gets one PathPrefix / match, and a path without type is a PathPrefix", () => {
-    const { value } = parseHttpRoute(httpRoute({ rules: [{}, { matches: [{ path: { value: "/api" } }, { method: "GET" }] }] }));
+    const { value } = parseHttpRoute(httpRoute({ rules: [{}, { matches: [{ path: { value: "/api" } }, { method: "GET" }] }] }), re2Engine);
     expect(value.rules[0]?.matches).toEqual([{ kind: "http", path: { type: "PathPrefix", value: "/" }, headers: [], queryParams: [] }]);
     expect(value.rules[1]?.matches.map((m) => m.kind === "http" && m.path)).toEqual([
       { type: "PathPrefix", value: "/api" },
@@ -70,26 +72,26 @@ describe("parsing an HTTPRoute", () => {
   });
 
   it("a route without rules gets the Gateway API default rule: match everything, no backendRefs", () => {
-    const { value } = parseHttpRoute(httpRoute({}));
+    const { value } = parseHttpRoute(httpRoute({}), re2Engine);
     expect(value.rules).toHaveLength(1);
     expect(value.rules[0]?.backendRefs).toEqual([]);
     expect(value.rules[0]?.matches).toHaveLength(1);
   });
 
   it("a parentRef without kind is a Gateway, and Linkerd's outbound policy ignores it", () => {
-    const { value, diagnostics } = parseHttpRoute(httpRoute({ parentRefs: [{ name: "web" }] }));
+    const { value, diagnostics } = parseHttpRoute(httpRoute({ parentRefs: [{ name: "web" }] }), re2Engine);
     expect(value.parentRefs[0]).toMatchObject({ group: "gateway.networking.k8s.io", kind: "Gateway", isService: false });
     expect(diagnostics[0]?.code).toBe("route-parent-not-service");
     expect(diagnostics[0]?.message).toContain("Linkerd's outbound policy only applies HTTPRoutes whose parentRef is a Service");
   });
 
   it("a Service parentRef may use the empty group and defaults its namespace to the route's", () => {
-    const { value } = parseHttpRoute(httpRoute({ parentRefs: [{ group: "", kind: "Service", name: "web" }] }));
+    const { value } = parseHttpRoute(httpRoute({ parentRefs: [{ group: "", kind: "Service", name: "web" }] }), re2Engine);
     expect(value.parentRefs[0]).toEqual({ group: "", kind: "Service", namespace: "shop", name: "web", isService: true });
   });
 
   it("a gateway.networking.k8s.io route's timeouts are ignored by 2.16", () => {
-    const { value, diagnostics } = parseHttpRoute(httpRoute({ rules: [{ timeouts: { request: "5s" } }] }, {}, "gateway.networking.k8s.io/v1"));
+    const { value, diagnostics } = parseHttpRoute(httpRoute({ rules: [{ timeouts: { request: "5s" } }] }, {}, "gateway.networking.k8s.io/v1"), re2Engine);
     expect(value.rules[0]?.timeoutsRequestRaw).toBeUndefined();
     expect(codes({ diagnostics })).toEqual(["route-timeouts-ignored"]);
     expect(value.accepted).toBe(true);
@@ -97,7 +99,7 @@ describe("parsing an HTTPRoute", () => {
 
   it("an unquoted YAML timestamp loaded as a Date becomes the Kubernetes string form", () => {
     const date = { toISOString: () => "2024-08-01T10:00:00.000Z" };
-    expect(parseHttpRoute(httpRoute({}, { creationTimestamp: date })).value.creationTimestamp).toBe("2024-08-01T10:00:00Z");
+    expect(parseHttpRoute(httpRoute({}, { creationTimestamp: date }), re2Engine).value.creationTimestamp).toBe("2024-08-01T10:00:00Z");
   });
 });
 
@@ -109,29 +111,29 @@ describe("validation", () => {
     ["a header regex that does not compile", { headers: [{ name: "x", type: "RegularExpression", value: "[" }] }, "route-regex-invalid"],
     ["an unknown path match type", { path: { type: "Glob", value: "/x" } }, "route-path-type-invalid"],
   ])("%s rejects the route", (_label, match, code) => {
-    const p = parseHttpRoute(httpRoute({ rules: [{ matches: [match] }] }));
+    const p = parseHttpRoute(httpRoute({ rules: [{ matches: [match] }] }), re2Engine);
     expect(p.value.accepted).toBe(false);
     expect(codes(p)).toEqual([code]);
     expect(p.diagnostics[0]?.severity).toBe("error");
   });
 
   it("a regular-expression path that compiles is accepted", () => {
-    expect(parseHttpRoute(httpRoute({ rules: [{ matches: [{ path: { type: "RegularExpression", value: "/foo/\\d+" } }] }] })).value.accepted).toBe(true);
+    expect(parseHttpRoute(httpRoute({ rules: [{ matches: [{ path: { type: "RegularExpression", value: "/foo/\\d+" } }] }] }), re2Engine).value.accepted).toBe(true);
   });
 
   it("an unsupported filter makes the controller drop the whole route", () => {
-    const p = parseHttpRoute(httpRoute({ rules: [{ filters: [{ type: "URLRewrite" }] }] }, {}, "gateway.networking.k8s.io/v1"));
+    const p = parseHttpRoute(httpRoute({ rules: [{ filters: [{ type: "URLRewrite" }] }] }, {}, "gateway.networking.k8s.io/v1"), re2Engine);
     expect(p.value.accepted).toBe(false);
     expect(codes(p)).toEqual(["route-filter-unsupported"]);
   });
 
   it("a route of an unknown group or the wrong kind is not applied", () => {
-    expect(parseHttpRoute(httpRoute({}, {}, "example.com/v1")).value.accepted).toBe(false);
-    expect(parseHttpRoute({ ...(httpRoute({}) as object), kind: "GRPCRoute" }).value.accepted).toBe(false);
+    expect(parseHttpRoute(httpRoute({}, {}, "example.com/v1"), re2Engine).value.accepted).toBe(false);
+    expect(parseHttpRoute({ ...(httpRoute({}) as object), kind: "GRPCRoute" }, re2Engine).value.accepted).toBe(false);
   });
 
   it("weight 0 is noted, and all-zero weights warn about the failing rule", () => {
-    const p = parseHttpRoute(httpRoute({ rules: [{ backendRefs: [{ name: "a", port: 80, weight: 0 }, { name: "b", port: 80, weight: 0 }] }] }));
+    const p = parseHttpRoute(httpRoute({ rules: [{ backendRefs: [{ name: "a", port: 80, weight: 0 }, { name: "b", port: 80, weight: 0 }] }] }), re2Engine);
     expect(codes(p)).toEqual(["route-backend-weight-zero", "route-backend-weight-zero", "route-backend-all-weights-zero"]);
     expect(p.value.accepted).toBe(true);
   });
@@ -139,7 +141,7 @@ describe("validation", () => {
 
 describe("effective backends", () => {
   const ruleOf = (backendRefs: unknown[]) => {
-    const route = parseHttpRoute(httpRoute({ rules: [{ backendRefs }] })).value;
+    const route = parseHttpRoute(httpRoute({ rules: [{ backendRefs }] }), re2Engine).value;
     return { route, rule: route.rules[0]! };
   };
 
@@ -186,7 +188,7 @@ describe("effective backends", () => {
 });
 
 describe("routes for a parent Service", () => {
-  const http = (name: string, spec: Record<string, unknown>) => parseHttpRoute(httpRoute(spec, { name })).value;
+  const http = (name: string, spec: Record<string, unknown>) => parseHttpRoute(httpRoute(spec, { name }), re2Engine).value;
 
   it("a Service with no routes gets the synthesized default route: match all, backend the Service", () => {
     const pr = routesForParent([], parent);
@@ -213,7 +215,7 @@ describe("routes for a parent Service", () => {
   });
 
   it("GRPCRoutes on the Service take over and its HTTPRoutes are ignored", () => {
-    const grpc = parseGrpcRoute({ apiVersion: "gateway.networking.k8s.io/v1", kind: "GRPCRoute", metadata: { name: "g", namespace: "shop" }, spec: { parentRefs: [serviceParentRef] } }).value;
+    const grpc = parseGrpcRoute({ apiVersion: "gateway.networking.k8s.io/v1", kind: "GRPCRoute", metadata: { name: "g", namespace: "shop" }, spec: { parentRefs: [serviceParentRef] } }, re2Engine).value;
     const pr = routesForParent([http("h", {}), grpc], parent);
     expect(pr.protocol).toBe("grpc");
     expect(pr.routes.map((r) => r.name)).toEqual(["g"]);

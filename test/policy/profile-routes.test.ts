@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { re2Engine } from "../../src/k8s/re2-engine.js";
 import {
   DEFAULT_PROFILE_ROUTE,
   type ProfileRoute,
@@ -14,9 +15,9 @@ function route(name: string, condition: RequestMatch): ProfileRoute {
 }
 
 function path(raw: string): RequestMatch {
-  const compiled = compilePathRegex(raw);
-  if (!compiled.ok) throw new Error(compiled.error);
-  return { kind: "path", pattern: compiled.pattern, regex: compiled.regex };
+  const compiled = compilePathRegex(raw, re2Engine);
+  if (!compiled.ok) throw new Error(compiled.reason);
+  return { kind: "path", pattern: compiled.pattern, matcher: compiled.matcher };
 }
 
 const method = (m: string): RequestMatch => ({ kind: "method", method: m });
@@ -82,43 +83,69 @@ describe("matchProfileRoute", () => {
   });
 });
 
-describe("compilePathRegex (Rust regex syntax on JavaScript)", () => {
+describe("compilePathRegex: the proxy's anchoring, then Rust `regex` syntax (run on RE2)", () => {
   it.each([
     ["named group (?P<id>...)", "/users/(?P<id>[0-9]+)", "/users/42", "/users/x"],
+    ["named group (?<id>...)", "/users/(?<id>[0-9]+)", "/users/42", "/users/x"],
     ["escaped hyphen outside a class", "/a\\-b", "/a-b", "/ab"],
     ["escaped # and ~", "/\\#\\~", "/#~", "/"],
     ["POSIX class", "/[[:digit:]]+", "/123", "/12a"],
     ["leading inline case-insensitive flag", "(?i)/API", "/api", "/apx"],
+    ["scoped inline flags (?i:...)", "/(?i:api)/v1", "/API/v1", "/API/V1"],
+    ["dot matches newline under (?s)", "(?s)/a.b", "/a\nb", "/a\nxb"],
     ["\\A and \\z anchors", "\\A/x\\z", "/x", "/xy"],
     ["a ] right after [ is a literal", "/[]a]", "/]", "/b"],
     ["\\pL shorthand", "/\\pL+", "/abc", "/123"],
     ["\\x{...} escape", "/\\x{41}", "/A", "/B"],
   ])("%s", (_name, raw, hit, miss) => {
-    const r = compilePathRegex(raw);
+    const r = compilePathRegex(raw, re2Engine);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.regex.test(hit)).toBe(true);
-    expect(r.regex.test(miss)).toBe(false);
+    expect(r.matcher.isMatch(hit)).toBe(true);
+    expect(r.matcher.isMatch(miss)).toBe(false);
   });
 
   it.each([
     ["look-ahead", "/(?=a)a"],
     ["look-behind", "/(?<=a)b"],
     ["backreference", "/(a)\\1"],
+    ["octal escape", "/\\101"],
     ["unbalanced group", "/(a"],
-    ["scoped flags", "/(?i:a)"],
-  ])("%s is refused", (_name, raw) => {
-    expect(compilePathRegex(raw).ok).toBe(false);
+    ["a brace that starts no repetition count", "/a{b}"],
+  ])("%s does not compile in Rust `regex`, so the proxy discards the condition", (_name, raw) => {
+    const r = compilePathRegex(raw, re2Engine);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problem).toBe("invalid");
+  });
+
+  it.each([
+    ["a nested class", "/[a[bc]]"],
+    ["a class intersection", "/[a-z&&[^x]]"],
+    ["a Rust word-boundary escape", "/\\<a"],
+    ["the verbose flag", "(?x)/a b"],
+  ])("%s is valid Rust `regex` that RE2 reads differently: reported as unsupported, never run", (_name, raw) => {
+    const r = compilePathRegex(raw, re2Engine);
+    expect(!r.ok && r.problem).toBe("unsupported");
   });
 
   it("anchors are glued on textually, so a top-level alternation binds them to its ends", () => {
-    const r = compilePathRegex("/a|/b");
+    const r = compilePathRegex("/a|/b", re2Engine);
     expect(r.ok && r.pattern).toBe("^/a|/b$");
     expect(r.ok && r.anchorSplitsAlternation).toBe(true);
     // "^/a|/b$" matches any path that starts with /a, not just "/a".
-    expect(r.ok && r.regex.test("/abc")).toBe(true);
-    const grouped = compilePathRegex("(/a|/b)");
+    expect(r.ok && r.matcher.isMatch("/abc")).toBe(true);
+    const grouped = compilePathRegex("(/a|/b)", re2Engine);
     expect(grouped.ok && grouped.anchorSplitsAlternation).toBe(false);
-    expect(grouped.ok && grouped.regex.test("/abc")).toBe(false);
+    expect(grouped.ok && grouped.matcher.isMatch("/abc")).toBe(false);
+  });
+
+  it("a `|` inside a group or a class does not split the anchors", () => {
+    for (const raw of ["/(a|b)", "/[|]", "/\\|x", "/[]|]x"]) expect(compilePathRegex(raw, re2Engine)).toMatchObject({ ok: true, anchorSplitsAlternation: false });
+  });
+
+  it("a pattern ending in an escaped `\\$` counts as anchored, so no `$` is added (the proxy only looks at the last character)", () => {
+    const r = compilePathRegex("/price\\$", re2Engine);
+    expect(r.ok && r.pattern).toBe("^/price\\$");
+    expect(r.ok && r.matcher.isMatch("/price$/extra")).toBe(true);
   });
 });

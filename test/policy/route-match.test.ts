@@ -1,5 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { re2Engine } from "../../src/k8s/re2-engine.js";
+import type { RegexMatcher } from "../../src/policy/regex-engine.js";
 import {
   type HttpRequestMatch,
   type MatchableRoute,
@@ -28,7 +30,7 @@ function http(o: MatchOpts = {}): HttpRequestMatch {
     path: o.path ?? { type: "PathPrefix", value: "/" },
     headers: [
       ...(o.headers ?? []).map(([name, value]) => ({ name, type: "Exact" as const, value })),
-      ...(o.headerRegex ?? []).map(([name, value]) => ({ name, type: "RegularExpression" as const, value })),
+      ...(o.headerRegex ?? []).map(([name, value]) => ({ name, type: "RegularExpression" as const, value, matcher: compiled(value) })),
     ],
     queryParams: (o.query ?? []).map(([name, value]) => ({ name, type: "Exact" as const, value })),
   };
@@ -37,7 +39,14 @@ function http(o: MatchOpts = {}): HttpRequestMatch {
 }
 const exact = (value: string): PathMatch => ({ type: "Exact", value });
 const prefix = (value: string): PathMatch => ({ type: "PathPrefix", value });
-const regex = (value: string): PathMatch => ({ type: "RegularExpression", value });
+const regex = (value: string): PathMatch => ({ type: "RegularExpression", value, matcher: compiled(value) });
+
+/** Patterns compile with the engine the simulator uses (RE2); a test pattern must compile. */
+function compiled(pattern: string): RegexMatcher {
+  const result = re2Engine.compile(pattern);
+  if (!result.ok) throw new Error(`test pattern ${pattern} does not compile: ${result.reason}`);
+  return result.matcher;
+}
 
 interface TestRoute extends MatchableRoute {
   rules: { id: string; matches: RequestMatch[] }[];

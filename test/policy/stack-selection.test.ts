@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { re2Engine } from "../../src/k8s/re2-engine.js";
 import { type ServiceProfile, parseServiceProfile } from "../../src/policy/service-profile.js";
 import { selectStack, stackConflictDiagnostics } from "../../src/policy/stack-selection.js";
 
 function sp(spec: Record<string, unknown>, name = "web.prod.svc.cluster.local"): ServiceProfile {
-  return parseServiceProfile({ kind: "ServiceProfile", metadata: { name, namespace: "prod" }, spec }).value;
+  return parseServiceProfile({ kind: "ServiceProfile", metadata: { name, namespace: "prod" }, spec }, { regexEngine: re2Engine }).value;
 }
 
 const oneRoute = { routes: [{ name: "r", condition: { method: "GET" } }] };

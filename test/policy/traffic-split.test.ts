@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { re2Engine } from "../../src/k8s/re2-engine.js";
 import { parseServiceProfile } from "../../src/policy/service-profile.js";
 import {
   type DstOverride,
@@ -151,7 +152,7 @@ describe("SMI adaptor writes to the ServiceProfile", () => {
       metadata: { name: "web.prod.svc.cluster.local", namespace: "prod" },
       spec: { dstOverrides: [{ authority: "web-v1.prod.svc.cluster.local", weight: "900m" }, { authority: "web-v2.prod.svc.cluster.local", weight: "100m" }] },
     });
-    const parsed = parseServiceProfile(w.profile).value;
+    const parsed = parseServiceProfile(w.profile, { regexEngine: re2Engine }).value;
     expect(parsed.dstOverrides).toEqual(dstOverridesForSplit(ts, DOMAIN));
     expect(parsed.dstOverrides.map((o) => o.weightDecimillis)).toEqual([9000, 1000]);
   });
