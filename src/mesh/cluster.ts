@@ -5,8 +5,9 @@
 // keep what they last got).
 
 import type { K8sObject } from "../k8s/object.js";
+import { type ObjectWrite, isObject } from "./object-edits.js";
 import { parseTrafficSplit } from "../policy/traffic-split.js";
-import { lastDefinitions } from "../k8s/apply.js";
+import { lastDefinitions, objectIdentity } from "../k8s/apply.js";
 import { deploymentView, meshedDecision, namespaceView, serviceView, isWorkload, WORKLOAD_KINDS, type DeploymentView, type NamespaceView, type ServiceView } from "../k8s/views.js";
 import { type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
@@ -72,6 +73,16 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
   readonly services = new Map<string, ServiceView>();
   readonly deployments = new Map<string, Deployment>();
   private readonly byKind = new Map<string, K8sObject[]>();
+  /**
+   * The destination and policy controllers' informer caches, for each kind a change has written:
+   * what they read until their watch delivers the write (other kinds: as the API server holds them).
+   */
+  private readonly watched = new Map<string, K8sObject[]>();
+  /** `control-plane/<cluster>/watch`: the controllers' watch deliveries of changes, in order. */
+  private watchRng: Rng | undefined;
+  private lastWatchUs = 0;
+  /** The last config push: when, and when the last proxy whose config changed gets it (undefined: none changed). */
+  private lastPush: { atUs: number; lastProxyUs: number | undefined } | undefined;
   private readonly endpointSubs = new Map<string, Map<EndpointSubscriber, Delivery>>();
   private readonly destinationSubs = new Map<string, Map<DestinationSubscriber, Delivery>>();
   private readonly changedWhileDown = new Set<string>();
@@ -121,7 +132,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
    */
   ofKind(kind: string): readonly K8sObject[] {
     if (kind === "TrafficSplit") return this.smi.view(this.apiObjects(kind));
-    return this.byKind.get(kind) ?? [];
+    return this.watched.get(kind) ?? this.byKind.get(kind) ?? [];
   }
 
   /** Objects as the API server holds them now (what `kubectl get` and linkerd-failover see). */
@@ -143,33 +154,37 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
   }
 
   /** Workload views (Deployments, StatefulSets, DaemonSets, Pods) with their pod templates; the world adds behaviour and pods. */
-  deploymentTemplates(): Array<{ view: DeploymentView; template: WorkloadTemplate }> {
-    return [...WORKLOAD_KINDS].flatMap((kind) => this.ofKind(kind)).filter(isWorkload).map((o) => {
-      const view = deploymentView(o).value;
-      const meshed = meshedDecision(view, this.namespaces.get(view.namespace)).meshed;
-      const probe = view.readinessProbe;
-      return {
-        view,
-        template: {
-          cluster: this.name,
-          namespace: view.namespace,
-          deployment: view.name,
-          labels: view.templateLabels,
-          serviceAccount: view.serviceAccountName,
-          meshed,
-          readinessProbe:
-            probe === undefined
-              ? undefined
-              : {
-                  initialDelayUs: probe.initialDelayUs,
-                  periodUs: probe.periodUs,
-                  timeoutUs: probe.timeoutUs,
-                  successThreshold: probe.successThreshold,
-                  failureThreshold: probe.failureThreshold,
-                },
-        },
-      };
-    });
+  deploymentTemplates(): Array<{ view: DeploymentView; template: WorkloadTemplate; object: K8sObject }> {
+    return [...WORKLOAD_KINDS].flatMap((kind) => this.ofKind(kind)).filter(isWorkload).map((o) => this.templateFor(o));
+  }
+
+  /** A workload's view and the template its pods get now (the proxy injector reads the namespace as each pod is admitted). */
+  templateFor(o: K8sObject): { view: DeploymentView; template: WorkloadTemplate; object: K8sObject } {
+    const view = deploymentView(o).value;
+    const meshed = meshedDecision(view, this.namespaces.get(view.namespace)).meshed;
+    const probe = view.readinessProbe;
+    return {
+      view,
+      object: o,
+      template: {
+        cluster: this.name,
+        namespace: view.namespace,
+        deployment: view.name,
+        labels: view.templateLabels,
+        serviceAccount: view.serviceAccountName,
+        meshed,
+        readinessProbe:
+          probe === undefined
+            ? undefined
+            : {
+                initialDelayUs: probe.initialDelayUs,
+                periodUs: probe.periodUs,
+                timeoutUs: probe.timeoutUs,
+                successThreshold: probe.successThreshold,
+                failureThreshold: probe.failureThreshold,
+              },
+      },
+    };
   }
 
   /**
@@ -207,8 +222,9 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
     if (svc?.selector === undefined || Object.keys(svc.selector).length === 0) return [];
     const out: Pod[] = [];
     for (const d of this.deployments.values()) {
-      if (d.template.namespace !== namespace || !selects(svc.selector, d.template.labels)) continue;
-      for (const p of d.pods) if (p.alive && p.ready) out.push(p);
+      if (d.template.namespace !== namespace) continue;
+      // Per pod: during a rollout the old revision's pods keep the labels they were made with.
+      for (const p of d.pods) if (p.alive && p.ready && selects(svc.selector, p.template.labels)) out.push(p);
     }
     return out;
   }
@@ -454,6 +470,7 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
    */
   configChanged(): void {
     this.destinationCache = new Map();
+    this.lastPush = { atUs: this.ctx.sim.nowUs, lastProxyUs: undefined };
     if (!this.controlPlaneUp) {
       this.configChangedWhileDown = true;
       return;
@@ -469,8 +486,61 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
       const signature = destinationSignature(dest);
       if (this.served.get(key) === signature) continue;
       this.served.set(key, signature);
-      for (const [proxy, delivery] of subs) this.deliver(delivery, () => proxy.updateDestination(dest));
+      for (const [proxy, delivery] of subs) {
+        this.deliver(delivery, () => proxy.updateDestination(dest));
+        this.lastPush.lastProxyUs = Math.max(this.lastPush.lastProxyUs ?? 0, delivery.lastDeliveryUs);
+      }
     }
+  }
+
+  // ---- the API server during the run: configuration changes (changes.ts) ---------------------
+
+  /** The object `ref` names as the API server holds it now. */
+  apiObject(ref: { kind: string; name: string; namespace?: string }): K8sObject | undefined {
+    return this.apiObjects(ref.kind).find((o) => isObject(o, ref));
+  }
+
+  /**
+   * The API server accepts `write` now; each controller sees it as the real chain delivers it. A
+   * TrafficSplit reaches the SMI adaptor's watch, which rewrites the ServiceProfile; a Service,
+   * ServiceProfile or route reaches the destination and policy controllers' watch (in order, a
+   * `watchDelay` each), and then proxies whose config changed through the push; the proxy injector
+   * reads a Namespace as each later pod is admitted; workloads are the deployment controller's
+   * (deployment-controller.ts). `onSeen` hears when the controllers acted, and when the last proxy
+   * whose config changed gets it (undefined: none changed, or the control plane is down).
+   */
+  apiWrite(write: ObjectWrite, onSeen?: (seen: { atUs: number; lastProxyUs: number | undefined; controlPlaneDown: boolean }) => void): void {
+    const obj = (write.next ?? write.previous) as K8sObject;
+    const key = `${obj.metadata.namespace ?? "default"}/${obj.metadata.name}`;
+    if (obj.kind !== "TrafficSplit" && !this.watched.has(obj.kind)) this.watched.set(obj.kind, [...this.apiObjects(obj.kind)]);
+    storeWrite(this.byKind, obj.kind, write);
+    if (WORKLOAD_KINDS.has(obj.kind)) return;
+    if (obj.kind === "TrafficSplit") {
+      this.smi.changed(key, (writtenUs) => onSeen?.({ atUs: writtenUs, lastProxyUs: this.lastPush?.atUs === writtenUs ? this.lastPush.lastProxyUs : undefined, controlPlaneDown: !this.controlPlaneUp }));
+      return;
+    }
+    if (obj.kind === "Namespace") {
+      if (write.next === undefined) this.namespaces.delete(obj.metadata.name);
+      else this.namespaces.set(obj.metadata.name, namespaceView(write.next).value);
+    }
+    this.watchRng ??= this.ctx.rng(`control-plane/${this.name}/watch`);
+    const atUs = Math.max(this.ctx.sim.nowUs + sampleUs(this.watch, this.watchRng), this.lastWatchUs);
+    this.lastWatchUs = atUs;
+    this.ctx.sim.scheduleAt(atUs, () => {
+      storeWrite(this.watched, obj.kind, write);
+      if (obj.kind === "Service" && write.next !== undefined) this.serviceWritten(write.next);
+      this.configChanged();
+      onSeen?.({ atUs: this.ctx.sim.nowUs, lastProxyUs: this.controlPlaneUp ? this.lastPush?.lastProxyUs : undefined, controlPlaneDown: !this.controlPlaneUp });
+    }, undefined, Priority.Control);
+  }
+
+  /** A Service as the controllers now see it; the Endpoints controller resyncs it when its selector changed. */
+  private serviceWritten(o: K8sObject): void {
+    const v = serviceView(o).value;
+    const key = `${v.namespace}/${v.name}`;
+    const before = this.services.get(key);
+    this.services.set(key, v);
+    if (JSON.stringify(before?.selector) !== JSON.stringify(v.selector)) this.endpointsController.enqueue(v.namespace, v.name, false);
   }
 
   /** Deliveries to one subscriber stay in order: each lands no earlier than the previous one. */
@@ -479,6 +549,18 @@ export class Cluster implements ClusterObjects, EndpointsHost, SmiAdaptorHost {
     delivery.lastDeliveryUs = atUs;
     this.ctx.sim.scheduleAt(atUs, apply, undefined, Priority.Control);
   }
+}
+
+/** Apply a write to the list of its kind: a replacement keeps the object's place, a new one goes last. */
+function storeWrite(store: Map<string, K8sObject[]>, kind: string, write: ObjectWrite): void {
+  const id = objectIdentity((write.next ?? write.previous) as K8sObject);
+  const list = store.get(kind) ?? [];
+  store.set(kind, list);
+  const i = list.findIndex((o) => objectIdentity(o) === id);
+  if (write.next === undefined) {
+    if (i >= 0) list.splice(i, 1);
+  } else if (i >= 0) list[i] = write.next;
+  else list.push(write.next);
 }
 
 function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {

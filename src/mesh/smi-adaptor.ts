@@ -51,9 +51,14 @@ export class SmiAdaptor {
     for (const o of initial) this.written.set(keyOf(o), o);
   }
 
-  /** The TrafficSplits in API order, each as the adaptor last wrote it into its ServiceProfile. */
+  /**
+   * The TrafficSplits as the adaptor last wrote them into their ServiceProfiles, in API order: one
+   * created since is not there yet, one deleted since is still there (after the others).
+   */
   view(api: readonly K8sObject[]): K8sObject[] {
-    return api.map((o) => this.written.get(keyOf(o)) ?? o);
+    const inApi = new Set(api.map(keyOf));
+    const current = api.flatMap((o) => this.written.get(keyOf(o)) ?? []);
+    return [...current, ...[...this.written].filter(([key]) => !inApi.has(key)).map(([, o]) => o)];
   }
 
   /**
@@ -78,9 +83,10 @@ export class SmiAdaptor {
     this.queued.delete(key);
     if (!this.host.alive) return;
     const current = this.host.apiTrafficSplit(key);
-    if (current === undefined) return;
-    this.written.set(key, current);
-    this.ctx.emit("smi.profile-written", { cluster: this.host.name, split: key, reason: "traffic-split-changed" });
+    // A deleted TrafficSplit's dstOverrides are taken off its ServiceProfile.
+    if (current === undefined && !this.written.delete(key)) return;
+    if (current !== undefined) this.written.set(key, current);
+    this.ctx.emit("smi.profile-written", { cluster: this.host.name, split: key, reason: current === undefined ? "traffic-split-deleted" : "traffic-split-changed" });
     this.host.profilesChanged();
     for (const then of waiting) then(this.ctx.sim.nowUs);
   }

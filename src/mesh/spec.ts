@@ -2,7 +2,7 @@
 // are integer microseconds, rates are per second, distributions are kernel specs. Kubernetes
 // configuration stays as real objects (`K8sObject`); everything else is the simulator's own.
 
-import type { K8sObject } from "../k8s/object.js";
+import type { K8sObject, SourcePosition } from "../k8s/object.js";
 import type { DistributionSpec } from "../sim/distributions.js";
 
 export interface WorldSpec {
@@ -22,6 +22,8 @@ export interface WorldSpec {
   behavior: BehaviorSpec[];
   traffic: TrafficSpec[];
   faults: FaultSpec[];
+  /** Configuration changes the API servers accept during the run, in time order; absent ⇒ none. */
+  changes?: ChangeSpec[];
   expect: ExpectSpec[];
   report: ReportSpec;
 }
@@ -128,6 +130,8 @@ export interface Selector {
   cluster?: string;
   namespace?: string;
   deployment?: string;
+  /** Behaviours only: pods whose template runs this container image (a revision `setImage` rolls out). */
+  image?: string;
 }
 
 export interface BehaviorSpec {
@@ -239,6 +243,35 @@ export type FaultAction =
   | { kind: "anchorIssuer"; cluster: string; anchor: string }
   | { kind: "anchorDrop"; cluster: string; anchor: string }
   | { kind: "anchorReplace"; cluster: string; anchor: string };
+
+/** An object a change names; `namespace` is absent for a cluster-scoped kind. */
+export interface ObjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** What one change asks the API server to do (see src/mesh/changes.ts). */
+export type ChangeAction =
+  | { kind: "apply"; objects: K8sObject[] }
+  | { kind: "annotate" | "label"; target: ObjectRef; set: Record<string, string>; remove: string[] }
+  | { kind: "patch"; target: ObjectRef; merge: Record<string, unknown> }
+  | { kind: "delete"; target: ObjectRef }
+  | { kind: "rolloutRestart"; target: ObjectRef }
+  | { kind: "setImage"; target: ObjectRef; container?: string; image: string };
+
+/** A configuration change: accepted by `cluster`'s API server at `atUs`, then seen by its controllers. */
+export interface ChangeSpec {
+  atUs: number;
+  cluster: string;
+  action: ChangeAction;
+  /** Where it was written, `changes[3]`: named in the trace, the summary and diagnostics. */
+  entry: string;
+  /** Where the entry starts in the scenario file. */
+  source: SourcePosition;
+  /** Where the change writes a field of its object (`metadata.annotations.x` ⇒ the `set` key); undefined ⇒ a field it leaves alone. */
+  positionOf(objectPath: ReadonlyArray<string | number>): SourcePosition | undefined;
+}
 
 export interface FaultSpec {
   atUs: number;

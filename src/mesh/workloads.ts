@@ -13,25 +13,40 @@ import type { HttpRequest } from "./http.js";
 import { GatewayForwarder } from "./multicluster.js";
 import { Pod, type WorkloadTemplate } from "./pod.js";
 import type { BehaviorSpec } from "./spec.js";
+import { imagesOf } from "./object-edits.js";
 import { podPath, type StreamSource } from "./streams.js";
 import type { PodLifecycle, WorldInternals } from "./world-api.js";
 
 const PROBE_ORIGIN = { id: 0, traffic: "kubelet" };
 
+/** The workload controllers' side of a rollout in progress (deployment-controller.ts). */
+export interface RolloutOwner {
+  /** Whether a rollout of `d` is in progress: then it, not `reconcile`, decides the pods. */
+  rollingOut(d: Deployment): boolean;
+  /** Bring the rollout of `d` one step on. */
+  step(cluster: Cluster, d: Deployment): void;
+  /** A pod's readiness changed or it went away. */
+  podChanged(cluster: Cluster, pod: Pod): void;
+}
+
 export class Workloads implements PodLifecycle {
   /** Pods a rollout restart has replaced and will remove once their replacements have started. */
   private readonly replaced = new Set<Pod>();
+  /** Pods being deleted: out of their Services' Endpoints, serving what still reaches them until their grace period ends. */
+  private readonly terminating = new Set<Pod>();
+  /** Rollouts started by configuration changes; absent ⇒ none. */
+  rollouts: RolloutOwner | undefined;
 
   constructor(private readonly world: WorldInternals) {}
 
   /** Every workload's pods: a DaemonSet runs one per node (`nodes` of them), a bare Pod is its own single pod. */
   createWorkloads(cluster: Cluster, nodes: number, behaviors: readonly BehaviorSpec[]): void {
-    for (const { view, template } of cluster.deploymentTemplates()) {
+    for (const { view, template, object } of cluster.deploymentTemplates()) {
       const replicas = view.replicas ?? nodes;
       const d: Deployment = {
         view,
         template,
-        behavior: behaviorFor(behaviors, template.cluster, template.namespace, template.deployment),
+        behavior: behaviorFor(behaviors, template.cluster, template.namespace, template.deployment, imagesOf(object)),
         desiredReplicas: replicas,
         pods: [],
         nextOrdinal: 0,
@@ -99,7 +114,7 @@ export class Workloads implements PodLifecycle {
     if (d.view.kind === "Pod") return;
     // A pod an earlier restart already replaced is on its way out: a second restart replaces the
     // current revision's pods only, as a new ReplicaSet supersedes the previous one.
-    for (const old of d.pods.filter((p) => p.alive && !this.replaced.has(p))) {
+    for (const old of d.pods.filter((p) => p.alive && !this.replaced.has(p) && !this.terminating.has(p))) {
       this.replaced.add(old);
       this.createPod(cluster, d, false);
       this.world.sim.schedule(POD_START_US, () => {
@@ -114,14 +129,15 @@ export class Workloads implements PodLifecycle {
    * is gone nothing brings it back.
    */
   reconcile(cluster: Cluster, d: Deployment): void {
+    if (this.rollouts?.rollingOut(d) === true) return this.rollouts.step(cluster, d);
     if (d.view.kind === "Pod") d.desiredReplicas = Math.min(d.desiredReplicas, d.pods.filter((p) => p.alive).length);
-    const alive = d.pods.filter((p) => p.alive);
+    const alive = d.pods.filter((p) => p.alive && !this.terminating.has(p));
     if (alive.length > d.desiredReplicas) {
       for (const pod of alive.slice(d.desiredReplicas)) this.killPod(cluster, d, pod, "scaled-down");
     }
     for (let i = alive.length; i < d.desiredReplicas; i++) {
       this.world.sim.schedule(POD_START_US, () => {
-        if (cluster.alive && d.pods.filter((p) => p.alive).length < d.desiredReplicas) this.createPod(cluster, d, false);
+        if (cluster.alive && d.pods.filter((p) => p.alive && !this.terminating.has(p)).length < d.desiredReplicas) this.createPod(cluster, d, false);
       }, undefined, Priority.World);
     }
   }
@@ -140,7 +156,29 @@ export class Workloads implements PodLifecycle {
     pod.client.abandon();
     d.pods = d.pods.filter((p) => p !== pod);
     this.world.emit("pod.killed", { pod: pod.label, reason });
+    this.terminating.delete(pod);
     if (pod.ready) this.readinessChanged(cluster, pod);
+    else this.rollouts?.podChanged(cluster, pod);
+  }
+
+  /**
+   * The pod is deleted gracefully: it leaves its Services' Endpoints (the Endpoints controller
+   * drops a terminating pod) and stops sending traffic of its own, keeps serving what still reaches
+   * it while proxies learn of that, and is gone when its grace period ends.
+   */
+  terminate(cluster: Cluster, d: Deployment, pod: Pod, graceUs: number, reason: string): void {
+    if (!pod.alive || this.terminating.has(pod)) return;
+    this.terminating.add(pod);
+    this.world.emit("pod.terminating", { pod: pod.label, reason });
+    if (pod.ready) {
+      pod.ready = false;
+      this.readinessChanged(cluster, pod);
+    }
+    this.world.sim.schedule(graceUs, () => this.killPod(cluster, d, pod, reason), undefined, Priority.World);
+  }
+
+  isTerminating(pod: Pod): boolean {
+    return this.terminating.has(pod);
   }
 
   /** Apply a fault's change to every current pod of the deployment (new pods inherit it). */
@@ -157,7 +195,7 @@ export class Workloads implements PodLifecycle {
     d.probeForcedFail = on;
     for (const pod of d.pods) {
       pod.probeForcedFail = on;
-      if (d.template.readinessProbe === undefined && pod.ready === on) {
+      if (pod.template.readinessProbe === undefined && pod.ready === on && !this.terminating.has(pod)) {
         pod.ready = !on;
         this.readinessChanged(cluster, pod);
       }
@@ -190,7 +228,7 @@ export class Workloads implements PodLifecycle {
 
   private probeResult(cluster: Cluster, pod: Pod, ok: boolean): void {
     const probe = pod.template.readinessProbe;
-    if (probe === undefined || !pod.alive) return;
+    if (probe === undefined || !pod.alive || this.terminating.has(pod)) return;
     if (ok) {
       pod.probeSuccesses += 1;
       pod.probeFailures = 0;
@@ -213,13 +251,10 @@ export class Workloads implements PodLifecycle {
    */
   private readinessChanged(cluster: Cluster, pod: Pod, initial = false): void {
     cluster.podChanged(pod, initial);
+    this.rollouts?.podChanged(cluster, pod);
   }
 }
 
-/**
- * The behaviour for a deployment: the matching entry that names the most of cluster, namespace
- * and deployment; among equally specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
- */
 /** An app's streams, `app/<pod>/latency` and `app/<pod>/errors`, each made on its first draw. */
 function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; readonly errors: Rng } {
   let latency: Rng | undefined;
@@ -236,13 +271,19 @@ function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; re
   };
 }
 
-export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string): BehaviorSpec {
+/**
+ * The behaviour for a deployment's pods: the matching entry that names the most of cluster,
+ * namespace, deployment and image (one of `images`, what the pod template runs); among equally
+ * specific ones, the first listed. None ⇒ `DEFAULT_BEHAVIOR`.
+ */
+export function behaviorFor(entries: readonly BehaviorSpec[], cluster: string, namespace: string, deployment: string, images: readonly string[] = []): BehaviorSpec {
   let best: BehaviorSpec | undefined;
   let bestScore = -1;
   for (const b of entries) {
     const s = b.select;
     if ((s.cluster !== undefined && s.cluster !== cluster) || (s.namespace !== undefined && s.namespace !== namespace) || (s.deployment !== undefined && s.deployment !== deployment)) continue;
-    const score = (s.cluster === undefined ? 0 : 1) + (s.namespace === undefined ? 0 : 1) + (s.deployment === undefined ? 0 : 1);
+    if (s.image !== undefined && !images.includes(s.image)) continue;
+    const score = (s.cluster === undefined ? 0 : 1) + (s.namespace === undefined ? 0 : 1) + (s.deployment === undefined ? 0 : 1) + (s.image === undefined ? 0 : 1);
     if (score > bestScore) {
       best = b;
       bestScore = score;

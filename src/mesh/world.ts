@@ -23,6 +23,8 @@ import { DirectClient } from "./direct-client.js";
 import { DnsClient, DnsFailover } from "./dns.js";
 import { type Edge, EdgeBook } from "./edges.js";
 import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
+import { ChangeApplier, type ChangeRecord } from "./changes.js";
+import { DeploymentController } from "./deployment-controller.js";
 import { FaultInjector } from "./faults.js";
 import { GrpcTargets } from "./grpc-target.js";
 import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost, splitAuthority } from "./http.js";
@@ -57,6 +59,8 @@ export interface WorldResult {
   workloads: Map<string, { meshed: number; running: number }>;
   /** Every failover weight change, in time order. */
   splitUpdates: SplitUpdate[];
+  /** Every configuration change of the scenario's `changes:`, in the order applied. */
+  changes: ChangeRecord[];
   /** `linkerd multicluster gateways` rows per source cluster at the end. */
   gateways: Array<{ from: string; cluster: string; alive: boolean; numSvc: number; latencyMs: number }>;
   /** The same gauges after every probe, per link. */
@@ -100,6 +104,7 @@ export class World implements WorldInternals {
   private readonly dnsRecords = new Map<string, DnsFailover>();
   private readonly dnsClients = new Map<Pod, DnsClient>();
   private readonly grpcTargets = new GrpcTargets();
+  private readonly changes: ChangeApplier;
   private started = 0;
   private endedCount = 0;
   private originIds = 0;
@@ -131,6 +136,15 @@ export class World implements WorldInternals {
     for (const t of spec.traffic) new TrafficGenerator(t, this.trafficHost(), spec.durationUs).start();
     const faults = new FaultInjector(this);
     for (const f of spec.faults) faults.apply(f);
+    const deploymentController = new DeploymentController({
+      sim: this.sim,
+      emit: (kind, fields) => this.emit(kind, fields),
+      rng: (label) => this.rng(label),
+      workloads: this.workloads,
+      behaviors: spec.behavior,
+      nodes: (name) => spec.clusters.find((c) => c.name === name)?.nodes ?? 1,
+    });
+    this.changes = new ChangeApplier({ sim: this.sim, emit: (kind, fields) => this.emit(kind, fields), rng: (label) => this.rng(label), clusters: this.clusters, deploymentController }, spec.changes ?? []);
   }
 
   /**
@@ -169,6 +183,7 @@ export class World implements WorldInternals {
       marks: this.marks,
       workloads: this.workloadCounts(),
       splitUpdates: this.splitUpdates,
+      changes: this.changes.records,
       gateways: this.mirrors.map((m) => m.gatewaysRow()),
       gatewayTimeline: this.mirrors.map((m) => ({ from: m.gatewaysRow().from, cluster: m.gatewaysRow().cluster, points: m.history })),
       invariantViolations: this.violations,
@@ -180,8 +195,8 @@ export class World implements WorldInternals {
     const out = new Map<string, { meshed: number; running: number }>();
     for (const c of this.clusters.values()) {
       for (const d of c.deployments.values()) {
-        const running = d.pods.filter((p) => p.alive).length;
-        out.set(`${c.name}/${d.template.namespace}/${d.template.deployment}`, { meshed: d.template.meshed ? running : 0, running });
+        const running = d.pods.filter((p) => p.alive);
+        out.set(`${c.name}/${d.template.namespace}/${d.template.deployment}`, { meshed: running.filter((p) => p.meshed).length, running: running.length });
       }
       const gateway = c.gatewayPod;
       if (gateway !== undefined) out.set(gateway.workload, { meshed: gateway.alive ? 1 : 0, running: gateway.alive ? 1 : 0 });
@@ -393,7 +408,7 @@ export class World implements WorldInternals {
       rng: (label: string) => this.rng(label),
       sourcePods: (t: WorldSpec["traffic"][number]) => {
         const d = this.clusters.get(t.from.cluster)?.deployments.get(`${t.from.namespace}/${t.from.deployment}`);
-        return d === undefined ? [] : d.pods.filter((p) => p.alive);
+        return d === undefined ? [] : d.pods.filter((p) => p.alive && !this.workloads.isTerminating(p));
       },
       nextOriginId: () => ++this.originIds,
       speaksGrpc: (pod: Pod, authority: string, protocol: RequestProtocol | undefined) => this.speaksGrpc(pod, authority, protocol),

@@ -3,6 +3,7 @@
 // `viz edges` with SECURED, then the expectations with what was measured. Also the `--json` shape.
 
 import type { MeshMetrics, WindowStats } from "../mesh/metrics.js";
+import type { ChangeRecord } from "../mesh/changes.js";
 import type { Edge } from "../mesh/world.js";
 import { formatMeasured } from "../scenario/expect.js";
 import type { FindingsJson } from "../scenario/findings.js";
@@ -117,6 +118,7 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
       out.push(`  ${(u.atUs / 1e6).toFixed(3).padStart(9)}s  ${u.cluster} ${u.split}  ${u.weights.map((x) => `${x.service}=${x.weight}`).join(" ")}  (${u.reason}${switched})`);
     }
   }
+  out.push(...changesBlock(run.world.changes));
   if (run.world.invariantViolations.length > 0) {
     out.push("", "invariant violations (a bug in meshsim):", ...run.world.invariantViolations.map((v) => `  ${v}`));
   }
@@ -172,8 +174,40 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: Fi
       })),
     })),
     edges: run.world.edges.map((e) => ({ client: e.client, server: e.server, secured: e.secured, requests: e.requests })),
+    changes: (run.world.changes ?? []).map((c) => ({
+      at: c.atUs / 1e6,
+      cluster: c.cluster,
+      entry: c.entry,
+      change: c.change,
+      seenAt: c.seenAtUs === undefined ? null : c.seenAtUs / 1e6,
+      proxiesUpdatedAt: c.proxiesUpdatedAtUs === undefined ? null : c.proxiesUpdatedAtUs / 1e6,
+      rolloutCompletedAt: c.rolloutCompletedAtUs === undefined ? null : c.rolloutCompletedAtUs / 1e6,
+      ...(c.pushDeferred === true ? { pushDeferred: true } : {}),
+      ...(c.failed === undefined ? {} : { failed: c.failed }),
+    })),
     ...(findings ?? {}),
   };
+}
+
+/**
+ * The configuration changes, one line each: the instant the API server took it, what it was, and
+ * when it took effect — when the last proxy whose configuration it changed had it, or when the
+ * rollout it started was complete.
+ */
+function changesBlock(changes: readonly ChangeRecord[] | undefined): string[] {
+  if (changes === undefined || changes.length === 0) return [];
+  const s = (us: number): string => `${(us / 1e6).toFixed(3)}s`;
+  const lines = changes.map((c) => {
+    const effects = [
+      c.entry,
+      ...(c.failed !== undefined ? [`not made: ${c.failed}`] : []),
+      ...(c.proxiesUpdatedAtUs !== undefined ? [`every proxy by ${s(c.proxiesUpdatedAtUs)}`] : []),
+      ...(c.pushDeferred === true ? ["control plane down: proxies get it when it is back"] : []),
+      ...(c.rolloutCompletedAtUs !== undefined ? [`rolled out by ${s(c.rolloutCompletedAtUs)}`] : []),
+    ];
+    return `  ${s(c.atUs).padStart(10)}  ${c.cluster}  ${c.change}  (${effects.join("; ")})`;
+  });
+  return ["", "changes (configuration the API server accepted, and when it took effect)", ...lines];
 }
 
 function nullIfNaN(v: number): number | null {

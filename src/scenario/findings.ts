@@ -12,6 +12,7 @@ import type { Exercised } from "../k8s/unexercised-fields.js";
 import { WORKLOAD_KINDS } from "../k8s/views.js";
 import type { FaultAction, Selector, WorldSpec } from "../mesh/spec.js";
 import { World } from "../mesh/world.js";
+import { changeDiagnostics, changeNotSimulatedHits } from "./change-findings.js";
 
 export interface FindingsOptions {
   /**
@@ -35,7 +36,7 @@ export function scenarioDiagnostics(spec: WorldSpec, opts: FindingsOptions = {})
   );
   // The certificates of the mesh as the scenario starts it.
   const identity = new World(spec).identity.diagnostics();
-  const all = [...objects, ...identity];
+  const all = [...objects, ...identity, ...changeDiagnostics(spec, notes === "all")];
   return notes === "none" ? all.filter((d) => d.severity !== "info") : all;
 }
 
@@ -46,6 +47,7 @@ export function scenarioNotSimulatedHits(spec: WorldSpec): NotSimulatedHit[] {
   return [
     ...spec.clusters.flatMap((c) => findNotSimulated(c.objects, several ? { cluster: c.name, exercised } : { exercised })),
     ...gatewayFaults(spec),
+    ...changeNotSimulatedHits(spec, exercised),
   ];
 }
 

@@ -8,6 +8,8 @@
 import type { InputError } from "../k8s/input-error.js";
 import type { SourceReader } from "../k8s/load.js";
 import type { WorldSpec } from "../mesh/spec.js";
+import { loadChanges } from "./changes-load.js";
+import { validateChanges } from "./changes-validate.js";
 import { directoryOf, loadClusterObjects } from "./cluster-objects.js";
 import { crossCheck } from "./cross-check.js";
 import { DEFAULT_MAX_EVENTS, eventBudgetProblem } from "./estimate.js";
@@ -70,14 +72,19 @@ export function loadScenario(file: string, reader: SourceReader, opts: LoadOptio
 
   const loaded = loadClusterObjects(scenario, src, reader, directoryOf(file), { root: opts.manifestsRoot ?? directoryOf(file) });
   if (loaded.errors.length > 0) return fail(loaded.errors);
+  const changes = loadChanges(scenario, src, reader, directoryOf(file), { root: opts.manifestsRoot ?? directoryOf(file) });
+  if (changes.errors.length > 0) return fail(changes.errors);
   const spec = normalizeScenario(scenario, loaded.objects, { seed: opts.seed });
+  if (changes.changes.length > 0) spec.changes = changes.changes;
   const crossErrors = crossCheck(spec, scenario, src);
   const targets = checkTrafficTargets(spec, src);
   if (crossErrors.length > 0 || targets.errors.length > 0) return fail([...crossErrors, ...targets.errors]);
+  const changeErrors = validateChanges(spec, src);
+  if (changeErrors.length > 0) return fail(changeErrors);
   const tooBig = eventBudgetProblem(spec, opts.maxEvents ?? DEFAULT_MAX_EVENTS);
   if (tooBig !== undefined) return fail([makeError(keyPositionAt(src, ["duration"]), ["duration"], tooBig)]);
 
-  const warnings: InputError[] = [...loaded.warnings, ...targets.warnings];
+  const warnings: InputError[] = [...loaded.warnings, ...changes.warnings, ...targets.warnings];
   const explain = explainWorld(spec, { params: params.values });
   return { ok: true, spec, explain, warnings };
 }

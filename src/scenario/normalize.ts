@@ -7,13 +7,13 @@
 
 import { describeObject, type K8sObject } from "../k8s/object.js";
 import { lowerCaseHeaders, parseHttpUrl } from "../mesh/http.js";
-import type { ArrivalSpec, BehaviorSpec, Bound, CallSpec, ErrorSpec, ExpectSpec, FaultAction, FaultSpec, RatePoint, Selector, TrafficRequest, TrafficSpec, WorldSpec } from "../mesh/spec.js";
+import type { ArrivalSpec, BehaviorSpec, Bound, CallSpec, ChangeSpec, ErrorSpec, ExpectSpec, FaultAction, FaultSpec, RatePoint, Selector, TrafficRequest, TrafficSpec, WorldSpec } from "../mesh/spec.js";
 import { GRPC_CODE_NAMES, grpcCodeFromName } from "../policy/classify.js";
 import { formatDurationUs } from "../sim/time.js";
 import { FAULT_KINDS, type ParsedBehavior, type ParsedExpectation, type ParsedFault, type ParsedScenario, type ParsedTraffic } from "./schema.js";
 import { formatDistribution, formatRate } from "./values.js";
 
-type SelectorInput = { cluster?: string | undefined; namespace?: string | undefined; deployment?: string | undefined };
+type SelectorInput = { cluster?: string | undefined; namespace?: string | undefined; deployment?: string | undefined; image?: string | undefined };
 
 /** Leave out what was not written, so absent stays absent under exactOptionalPropertyTypes. */
 export function toSelector(s: SelectorInput): Selector {
@@ -21,6 +21,7 @@ export function toSelector(s: SelectorInput): Selector {
   if (s.cluster !== undefined) out.cluster = s.cluster;
   if (s.namespace !== undefined) out.namespace = s.namespace;
   if (s.deployment !== undefined) out.deployment = s.deployment;
+  if (s.image !== undefined) out.image = s.image;
   return out;
 }
 
@@ -309,6 +310,7 @@ export function explainWorld(w: WorldSpec, extras: ExplainExtras): Record<string
     behavior: w.behavior.map(explainBehavior),
     traffic: w.traffic.map(explainTraffic),
     faults: w.faults.map(explainFault),
+    changes: (w.changes ?? []).map(explainChange),
     expect: w.expect.map(explainExpectation),
     report: { timeline: d(w.report.timelineUs), charts: w.report.charts },
   };
@@ -372,6 +374,13 @@ function explainFault(f: FaultSpec): Record<string, unknown> {
     delete body["addUs"];
   }
   return { at: formatDurationUs(f.atUs), ...(f.untilUs !== undefined ? { until: formatDurationUs(f.untilUs) } : {}), [kind]: body };
+}
+
+/** A change as written, its objects named with where each was loaded from, its namespace defaulted. */
+function explainChange(c: ChangeSpec): Record<string, unknown> {
+  const { kind, ...rest } = c.action;
+  const body = c.action.kind === "apply" ? c.action.objects.map(objectLine) : rest;
+  return { at: formatDurationUs(c.atUs), cluster: c.cluster, [kind]: body };
 }
 
 function explainExpectation(e: ExpectSpec): Record<string, unknown> {

@@ -224,8 +224,22 @@ const route = z.strictObject({
   calls: z.array(call).optional().describe("Downstream calls of this route. Default: the behaviour's calls."),
 });
 
+/** A behaviour's selector: a fault's, plus the image a pod template runs (so a new revision can behave differently). */
+const behaviorSelector = z.strictObject({
+  cluster: z.string().min(1).optional().describe("Cluster name; absent: every cluster."),
+  namespace: z.string().min(1).optional().describe("Namespace; absent: every namespace."),
+  deployment: z.string().min(1).optional().describe("Deployment name; absent: every deployment."),
+  image: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Pods whose template runs this container image, as written in the manifest or by a `setImage` change (`ghcr.io/example/web:1.5.0`): the pods of that revision behave this way, the others as the rest of the entries say. Each pod takes its behaviour when it starts. Absent: any image.",
+    ),
+});
+
 const behavior = z.strictObject({
-  select: selector.prefault({}).describe("Which pods behave this way; absent fields match everything."),
+  select: behaviorSelector.prefault({}).describe("Which pods behave this way; absent fields match everything, and the entry naming the most of them wins."),
   concurrency: z.int().min(1).prefault(32).describe("Requests a pod serves at once."),
   queueLimit: z.int().min(0).prefault(512).describe("Requests that may wait (FIFO) beyond concurrency; more get 503."),
   latency: distributionSchema().prefault({ dist: "exponential", mean: "1ms" }).describe("Service time when no route matches."),
@@ -356,6 +370,73 @@ const fault = z
       ctx.addIssue({ code: "custom", message, params: { expected: `one of ${FAULT_KINDS.join(", ")}` } });
     }
     if (f.until !== undefined && f.until <= f.at) ctx.addIssue({ code: "custom", path: ["until"], message: "until must be later than at" });
+  });
+
+export const CHANGE_KINDS = ["apply", "annotate", "label", "patch", "delete", "rolloutRestart", "setImage"] as const;
+
+const objectName = {
+  kind: z.string().min(1).describe("The object's kind as its manifest spells it: `Service`, `HTTPRoute`, `TrafficSplit`, `Deployment`, ..."),
+  name: z.string().min(1).describe("Its `metadata.name`."),
+  namespace: z.string().min(1).optional().describe("Its namespace. Absent: `default`, as kubectl (a cluster-scoped kind has none)."),
+};
+const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()], { error: "expected a value (text), or nothing after a key ending in -" });
+const metadataEdit = (what: string) =>
+  z
+    .strictObject({
+      ...objectName,
+      set: z
+        .record(z.string().min(1), metadataValue)
+        .prefault({})
+        .describe(`${what} to set, \`{key: value}\`, as \`kubectl ${what === "Annotations" ? "annotate" : "label"} --overwrite KIND NAME key=value\`; a number or boolean is set as its text. A key ending in \`-\` (\`key-: \` with no value) removes \`key\`, as kubectl spells it.`),
+      remove: z.array(z.string().min(1)).prefault([]).describe(`${what} to remove.`),
+    })
+    .superRefine((e, ctx) => {
+      if (Object.keys(e.set).length === 0 && e.remove.length === 0) ctx.addIssue({ code: "custom", message: `nothing to change: give set or remove` });
+      for (const [k, v] of Object.entries(e.set)) {
+        if (v === null && !k.endsWith("-")) ctx.addIssue({ code: "custom", path: ["set", k], message: `${k} has no value: write a value, or ${k}- to remove it` });
+      }
+    });
+const workloadName = {
+  deployment: z.string().min(1).describe("The Deployment (or StatefulSet or DaemonSet) by name."),
+  namespace: z.string().min(1).optional().describe("Its namespace. Absent: `default`."),
+};
+const applyItem = z
+  .union([manifestSet, k8sInline], { error: "expected a Kubernetes object, or a file, directory or glob, or {files: [...], namespace: NAME, inject: true}" })
+  .meta({ title: "Kubernetes object or manifest set" });
+
+const changeActions = {
+  apply: z
+    .array(applyItem)
+    .min(1)
+    .describe("`kubectl apply`: Kubernetes objects written inline, and files read as `manifests:` reads them (relative to the scenario, inside its directory tree); each object is created, or replaces the one with its kind, namespace and name."),
+  annotate: metadataEdit("Annotations").describe("`kubectl annotate`: set or remove annotations of one object."),
+  label: metadataEdit("Labels").describe("`kubectl label`: set or remove labels of one object."),
+  patch: z
+    .strictObject({ ...objectName, merge: z.record(z.string(), z.unknown()).describe("A JSON merge patch (RFC 7386), as `kubectl patch --type merge`: mappings merge key by key, `null` deletes a key, a list replaces the whole list.") })
+    .describe("`kubectl patch --type merge`: one object, patched."),
+  delete: z.strictObject(objectName).describe("`kubectl delete`: one object."),
+  rolloutRestart: z.strictObject(workloadName).describe("`kubectl rollout restart`: the pod template gets a new `kubectl.kubernetes.io/restartedAt` annotation, so the workload rolls out a new revision."),
+  setImage: z
+    .strictObject({
+      ...workloadName,
+      container: z.string().min(1).optional().describe("The container to change. Absent: the pod template's only application container."),
+      image: z.string().min(1).describe("The new image; `behavior` entries with `select.image` give the new revision's pods their own behaviour."),
+    })
+    .describe("`kubectl set image`: a new pod-template revision, rolled out as the workload's strategy says."),
+} satisfies Record<(typeof CHANGE_KINDS)[number], z.ZodType>;
+
+const change = z
+  .strictObject({
+    at: durationSchema().describe("When the API server accepts the change."),
+    cluster: z.string().min(1).optional().describe("The cluster whose API server takes it. Required when the scenario has more than one cluster."),
+    ...Object.fromEntries(Object.entries(changeActions).map(([k, v]) => [k, v.optional()])),
+  } as { at: ReturnType<typeof durationSchema>; cluster: z.ZodOptional<z.ZodString> } & { [K in keyof typeof changeActions]: z.ZodOptional<(typeof changeActions)[K]> })
+  .superRefine((c, ctx) => {
+    const kinds = CHANGE_KINDS.filter((k) => c[k] !== undefined);
+    if (kinds.length !== 1) {
+      const message = kinds.length === 0 ? "a change needs something to do" : `a change does one thing; this one has ${kinds.join(" and ")}`;
+      ctx.addIssue({ code: "custom", message, params: { expected: `one of ${CHANGE_KINDS.join(", ")}` } });
+    }
   });
 
 const BOUNDS = ["equals", "atMost", "atLeast", "between"] as const;
@@ -504,6 +585,12 @@ export const ScenarioSchema = z
     behavior: z.array(behavior).prefault([]).describe("What the apps do; pods no entry selects use the defaults."),
     traffic: z.array(traffic).prefault([]).describe("Load generators."),
     faults: z.array(fault).prefault([]).describe("Faults: `{at, until?, <kind>: {...}}`."),
+    changes: z
+      .array(change)
+      .prefault([])
+      .describe(
+        "Configuration changes on the timeline, `{at, cluster?, <kind>: {...}}` with one kind: what an operator or a pipeline does to live objects (`kubectl apply`, `annotate`, `label`, `patch`, `delete`, `rollout restart`, `set image`). Kept apart from `faults:` because configuration is not a fault: nothing heals it, and each change stays until a later one changes the object again. Each goes through the simulated API server and reaches what reads it through the same chain, with the same delays, as the objects the run starts with: a TrafficSplit through the SMI adaptor (`watchDelay` + `smiAdaptorDelay`) and then the destination controller's push (`propagationDelay`); a Service, ServiceProfile, HTTPRoute or GRPCRoute (its annotations included) through the destination and policy controllers' watch (`watchDelay`) and push; a Namespace's `linkerd.io/inject` when pods are next created; a Deployment, StatefulSet or DaemonSet through the workload controller's watch, which scales it when `replicas` changed and rolls out a new pod template as its strategy says (maxSurge and maxUnavailable, 25 % each for a Deployment; readiness-gated; replaced pods leave their Endpoints and end after `terminationGracePeriodSeconds`). The scenario is refused when a change names an object that does not exist then, would be refused by the API server, or changes what the simulation cannot change while it runs (a Service's ports, a Link, a running Pod); changes to kinds the simulation never acts on are listed as not simulated. Changes at one instant are applied in the order written, after the faults of that instant.",
+      ),
     expect: z.array(expectation).prefault([]).describe("Assertions checked after the run."),
     report: report.prefault({}).describe("Report settings."),
   })
@@ -519,6 +606,7 @@ export type ParsedCluster = ParsedScenario["clusters"][number];
 export type ParsedBehavior = ParsedScenario["behavior"][number];
 export type ParsedTraffic = ParsedScenario["traffic"][number];
 export type ParsedFault = ParsedScenario["faults"][number];
+export type ParsedChange = ParsedScenario["changes"][number];
 export type ParsedExpectation = ParsedScenario["expect"][number];
 export type ServiceShorthand = ParsedCluster["services"][number];
 

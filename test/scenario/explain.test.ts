@@ -67,6 +67,7 @@ describe("explain", () => {
       ],
       traffic: [],
       faults: [],
+      changes: [],
       expect: [],
       report: { timeline: "1s", charts: ["rps", "successRate", "latency", "retries"] },
     });
