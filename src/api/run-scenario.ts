@@ -21,6 +21,12 @@ export interface RunScenarioOptions {
    * scenario's own directory tree (`runScenarioText`: its `baseDir`).
    */
   manifestsRoot?: string;
+  /**
+   * Refuse the scenario, as bad input naming `duration`, when its estimated kernel events exceed
+   * this (a rough count from the rates, call fan-out, pods and timers). Absent ⇒ 2e9, about half an
+   * hour of kernel time; a test or a fuzzer that must stay quick sets it lower.
+   */
+  maxEvents?: number;
 }
 
 /**
@@ -65,6 +71,7 @@ function runWith(path: string, shown: string, reader: SourceReader, options: Run
     set: options.set ?? {},
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.manifestsRoot === undefined ? {} : { manifestsRoot: options.manifestsRoot }),
+    ...(options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents }),
     displayAs: shown,
   });
   if (!loaded.ok) return { ok: false, errors: loaded.errors };

@@ -125,6 +125,32 @@ export function metadataStringMaps(raw: Rec, what: string): ObjectStringMaps {
  */
 export function specStringMapProblems(raw: Rec, kind: string, what: string): StringMapProblem[] {
   const r = new MapReader(raw, what);
-  for (const m of otherMaps(kind)) r.read(m.path, m.goType, m.noun);
+  const maps = otherMaps(kind).map((m) => r.read(m.path, m.goType, m.noun));
+  if (r.problems.length === 0 && SELECTOR_CHECKED_KINDS.has(kind)) {
+    const [selector = {}, labels = {}] = maps;
+    const mismatch = selectorMismatch(selector, labels, what);
+    if (mismatch !== undefined) r.problems.push(mismatch);
+  }
   return r.problems;
+}
+
+/** Kinds whose selector the API server requires to select their own pod template (a Job's is generated). */
+const SELECTOR_CHECKED_KINDS: ReadonlySet<string> = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]);
+
+/**
+ * A workload whose `matchLabels` its own pod template does not carry: the API server refuses it
+ * ("`selector` does not match template `labels`"), so its pods would never exist. An absent or
+ * empty `matchLabels` is left alone (meshsim reads such a workload by its template).
+ */
+function selectorMismatch(selector: Record<string, string>, labels: Record<string, string>, what: string): StringMapProblem | undefined {
+  const missing = Object.keys(selector).find((k) => labels[k] !== selector[k]);
+  if (missing === undefined) return undefined;
+  const want = `${missing}: ${JSON.stringify(selector[missing])}`;
+  const got = labels[missing] === undefined ? "has no label " + missing : `has ${missing}: ${JSON.stringify(labels[missing])}`;
+  return {
+    path: ["spec", "template", "metadata", "labels"],
+    message: `${what}: spec.selector.matchLabels asks for ${want} but the pod template ${got}: the API server refuses the object (\`selector\` does not match template \`labels\`)`,
+    expected: `pod template labels that include every matchLabels entry (${want})`,
+    value: labels,
+  };
 }

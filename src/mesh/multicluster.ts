@@ -79,12 +79,11 @@ export class GatewayForwarder implements Container {
   }
 
   abandonAll(response: HttpResponse): void {
-    const held = [...this.inFlight, ...this.waiting.map((w) => w.respond)];
-    if (this.busy > 0) this.reportBusy(-this.busy);
-    this.inFlight.clear();
-    this.waiting.length = 0;
-    this.busy = 0;
-    for (const r of held) r(response);
+    // Waiting requests leave first, so a forwarded one's `finish` frees its slot without starting
+    // the next; `finish` answers only while it is in flight, so it must run before anything clears it.
+    const waiting = this.waiting.splice(0).map((w) => w.respond);
+    for (const finish of [...this.inFlight]) finish(response);
+    for (const respond of waiting) respond(response);
   }
 
   private forward(request: HttpRequest, respond: Respond): void {

@@ -42,10 +42,13 @@ export function errorToStatus(kind: ProxyErrorKind): number {
 /**
  * Absolute request deadline, fixed once at route entry (SetExtensions on the policy stack, the
  * timeout layer outside the retry layer on the ServiceProfile stack), so it covers every retry and
- * every backoff. Absent timeout ⇒ no deadline.
+ * every backoff. Absent timeout ⇒ no deadline; so is one past what integer microseconds count
+ * (a Go duration of centuries), since no clock reaches it.
  */
 export function requestDeadlineUs(routeEntryUs: number, timeoutUs: number | undefined): number | undefined {
-  return timeoutUs === undefined ? undefined : routeEntryUs + timeoutUs;
+  if (timeoutUs === undefined) return undefined;
+  const deadlineUs = routeEntryUs + timeoutUs;
+  return Number.isSafeInteger(deadlineUs) ? deadlineUs : undefined;
 }
 
 /**
@@ -204,5 +207,6 @@ export function wholeResponseTimer(t: AttemptTimeouts, startUs: number): { atUs:
       if (us !== undefined && (timer === undefined || startUs + us < timer.atUs)) timer = { atUs: startUs + us, error };
     }
   }
-  return timer;
+  // A timer past what integer microseconds count (a Go duration of centuries) never fires.
+  return timer !== undefined && Number.isSafeInteger(timer.atUs) ? timer : undefined;
 }

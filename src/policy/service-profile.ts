@@ -198,6 +198,12 @@ function parseRetryBudget(ctx: ProfileContext, raw: unknown, routes: readonly Pr
     return undefined;
   }
   if (minRps > I32_MAX) problems.push(`minRetriesPerSecond ${minRps} exceeds ${I32_MAX}`);
+  if (minRps === I32_MAX) {
+    // The proxy's check lets i32::MAX itself through (`<=`), but tower's `Budget::new` asserts below it.
+    report(ctx, "error", "profile-retry-budget-invalid", `${field}.minRetriesPerSecond`,
+      `minRetriesPerSecond ${I32_MAX} passes the proxy's own check but tower's Budget::new asserts it is below ${I32_MAX}: the proxy panics building the budget. meshsim runs the profile without a budget, so its retryable routes get no retries.`);
+    return undefined;
+  }
   if (ttlUs < TTL_MIN_US || ttlUs > TTL_MAX_US) problems.push(`ttl ${String(rec["ttl"])} is outside 1s..60s`);
   if (ratio < 0) report(ctx, "error", "profile-retry-ratio-negative", `${field}.retryRatio`, `retryRatio is negative: ${WEBHOOK_REFUSES}.`, { admission: true });
   if (problems.length === 0) return { retryRatio, minRetriesPerSecond: minRps, ttlUs };

@@ -21,6 +21,12 @@ const MAX_CALL_DEPTH = 8;
 
 /** Events a pod costs to start (creation, readiness, endpoint updates, proxy subscriptions). */
 export const EVENTS_PER_POD = 20;
+/**
+ * Pods listed per event's worth of work when a run starts: each pod it starts with makes the
+ * Endpoints controller list every pod of that pod's Services, so starting n pods of one workload
+ * costs about n² / this (24 000 replicas take as long as some 6e6 events).
+ */
+export const PODS_LISTED_PER_EVENT = 100;
 /** Events one readiness probe costs (probe, its timeout, the result). */
 const EVENTS_PER_PROBE = 3;
 /** More pods than this in one run are refused whatever the event count: each holds state in memory. */
@@ -33,7 +39,10 @@ export interface EventEstimate {
   hops: number;
   /** Pods the run starts at most (replicas, DaemonSets × nodes, scale faults). */
   pods: number;
-  /** Ticks of periodic timers: readiness probes, DNS health checks, gateway probes, failover ramps. */
+  /**
+   * Ticks of periodic timers (readiness probes, DNS health checks, gateway probes, failover ramps)
+   * and the arrivals Poisson thinning throws away.
+   */
   ticks: number;
   events: number;
 }
@@ -41,19 +50,38 @@ export interface EventEstimate {
 export function estimateEvents(w: WorldSpec): EventEstimate {
   let requests = 0;
   let hops = 0;
+  let thinned = 0;
   for (const t of w.traffic) {
     const n = trafficRequests(t, w.durationUs);
     requests += n;
     hops += n * (1 + callFanOut(w.behavior, serviceOf(t.to), new Set(), 0));
+    thinned += thinnedArrivals(t, w.durationUs, n);
   }
-  const { pods, probeTicks } = podEstimate(w);
-  const ticks = probeTicks + timerTicks(w);
-  return { requests, hops, pods, ticks, events: hops * EVENTS_PER_REQUEST + pods * EVENTS_PER_POD + ticks * EVENTS_PER_PROBE };
+  const { pods, listed, probeTicks } = podEstimate(w);
+  const timers = probeTicks + timerTicks(w);
+  const podEvents = pods * EVENTS_PER_POD + Math.floor(listed / PODS_LISTED_PER_EVENT);
+  return { requests, hops, pods, ticks: timers + thinned, events: hops * EVENTS_PER_REQUEST + podEvents + timers * EVENTS_PER_PROBE + thinned };
 }
 
-/** Pods at their most (each workload at its largest replica count, scale faults included) and their probe ticks. */
-function podEstimate(w: WorldSpec): { pods: number; probeTicks: number } {
+/**
+ * Arrivals a Poisson generator draws and throws away: it draws at its schedule's peak rate for the
+ * whole run and keeps each with probability rate / peak (thinning), so a schedule that drops to 0
+ * early still costs one event per candidate until the end.
+ */
+function thinnedArrivals(t: TrafficSpec, durationUs: number, accepted: number): number {
+  if (t.arrivals.kind !== "poisson") return 0;
+  const peakRps = Math.max(0, ...t.rate.map((p) => Math.max(p.rateRps, p.rampToRps ?? 0)));
+  return Math.max(0, (peakRps * durationUs) / US_PER_S - accepted);
+}
+
+/**
+ * Pods at their most (each workload at its largest replica count, scale faults included, and the
+ * workloads and replica counts `changes:` bring), the pods the Endpoints controller lists while
+ * the run starts them (replicas² per workload), and their probe ticks.
+ */
+function podEstimate(w: WorldSpec): { pods: number; listed: number; probeTicks: number } {
   let pods = 0;
+  let listed = 0;
   let probeTicks = 0;
   for (const c of w.clusters) {
     for (const o of c.objects) {
@@ -62,10 +90,32 @@ function podEstimate(w: WorldSpec): { pods: number; probeTicks: number } {
       const scaled = w.faults.flatMap((f) => (f.action.kind === "scale" && selects(f.action.select, c.name, v.namespace, v.name) ? [f.action.replicas] : []));
       const n = Math.max(v.replicas ?? c.nodes, ...scaled);
       pods += n;
+      listed += n * n;
       if (v.readinessProbe !== undefined) probeTicks += (n * w.durationUs) / Math.max(v.readinessProbe.periodUs, US_PER_MS);
     }
   }
-  return { pods, probeTicks };
+  for (const n of changedReplicas(w)) {
+    pods += n;
+    listed += n * n;
+  }
+  return { pods, listed, probeTicks };
+}
+
+/** Replica counts `changes:` bring during the run: workloads they apply, and `spec.replicas` they patch in. */
+function changedReplicas(w: WorldSpec): number[] {
+  const out: number[] = [];
+  for (const change of w.changes ?? []) {
+    const a = change.action;
+    if (a.kind === "apply") {
+      const nodes = w.clusters.find((c) => c.name === change.cluster)?.nodes ?? 1;
+      for (const o of a.objects) if (isWorkload(o)) out.push(deploymentView(o).value.replicas ?? nodes);
+    } else if (a.kind === "patch") {
+      const spec = a.merge["spec"];
+      const replicas = typeof spec === "object" && spec !== null ? (spec as Record<string, unknown>)["replicas"] : undefined;
+      if (typeof replicas === "number" && Number.isFinite(replicas) && replicas > 0) out.push(replicas);
+    }
+  }
+  return out;
 }
 
 function selects(s: { cluster?: string; namespace?: string; deployment?: string }, cluster: string, namespace: string, name: string): boolean {

@@ -32,7 +32,7 @@ const VALUES = `## Value formats
 |---|---|---|
 | duration | \`150us\`, \`300ms\`, \`1.5s\`, \`1m30s\`, \`2h\` | integer or decimal + unit (\`us\`, \`ms\`, \`s\`, \`m\`, \`h\`), compound parts allowed; a bare number is refused (no unit) except \`0\` |
 | rate | \`1500/s\`, \`90/m\`, \`2/h\`, \`1500\` | a plain number is requests per second |
-| distribution | \`{dist: constant, value: 150us}\` | also \`{dist: uniform, min, max}\`, \`{dist: exponential, mean}\`, \`{dist: normal, mean, stddev}\` (truncated at 0), \`{dist: lognormal, median, p99}\` or \`{dist: lognormal, mu, sigma}\` (ln-µs), \`{dist: erlang, k, mean}\`, \`{dist: empirical, percentiles: {0: 1ms, 50: 4ms, 100: 50ms}}\`; a bare duration means a constant |
+| distribution | \`{dist: constant, value: 150us}\` | also \`{dist: uniform, min, max}\`, \`{dist: exponential, mean}\`, \`{dist: normal, mean, stddev}\` (truncated at 0), \`{dist: lognormal, median, p99}\` or \`{dist: lognormal, mu, sigma}\` (ln-µs), \`{dist: erlang, k, mean}\` (k from 1 to 1000), \`{dist: empirical, percentiles: {0: 1ms, 50: 4ms, 100: 50ms}}\`; a bare duration means a constant |
 | selector | \`{cluster, namespace, deployment}\` | which pods; an absent field matches everything |
 | URL | \`http://auth.payments.svc.cluster.local:80/verify\` | plain http (the proxies add mTLS); port defaults to 80 |
 | [cluster, cluster] | \`[us-east-1, us-west-2]\` | two different cluster names, unordered |

@@ -80,8 +80,20 @@ export function parseScenarioDistribution(input: unknown): Parsed<DistributionSp
     }
   }
   const r = parseDistribution(obj);
-  return r.ok ? { ok: true, value: r.spec } : { ok: false, error: r.error, expected: DISTRIBUTION_EXPECTED, path: r.path };
+  if (!r.ok) return { ok: false, error: r.error, expected: DISTRIBUTION_EXPECTED, path: r.path };
+  if (r.spec.dist === "erlang" && r.spec.k > MAX_ERLANG_K) {
+    return {
+      ok: false,
+      error: `erlang: k ${r.spec.k} is too many stages (each draw sums k exponential stages, so a run would spend its time sampling)`,
+      expected: `an integer k from 1 to ${MAX_ERLANG_K}; for a nearly fixed time use {dist: normal, mean, stddev} or a constant`,
+      path: ["k"],
+    };
+  }
+  return { ok: true, value: r.spec };
 }
+
+/** Stages an Erlang distribution may have: a draw costs one logarithm per stage. */
+export const MAX_ERLANG_K = 1000;
 
 /** The human form of a distribution for `explain`; lognormals print as median/p99 when exact. */
 export function formatDistribution(spec: DistributionSpec): Record<string, unknown> {
