@@ -10,7 +10,7 @@ import { root } from "./scenario-suite.js";
 
 it("every scenario in scenarios/ holds on three more seeds", async () => {
   const out: string[] = [];
-  const code = await verifyCommand([join(root, "scenarios")], { seeds: 3, from: 101, workers: 1 }, (s) => out.push(s), (s) => out.push(s));
+  const code = await verifyCommand([join(root, "scenarios")], { seeds: 3, from: 101, workers: 1 }, (s) => out.push(...s.split("\n")), (s) => out.push(...s.split("\n")));
   // A claim about a fraction of seeds (`seeds: {atLeast: p}`, p < 1) cannot be judged on three
   // seeds: its p was chosen for 20 or more (`npm run verify:deep`). Every-seed claims must hold here.
   const failing = out.filter((l) => /^\s*FAIL/.test(l) && !/\(needs [0-2]\)/.test(l));
