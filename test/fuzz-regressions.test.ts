@@ -248,3 +248,47 @@ traffic:
     expect(r.run.world.requests).toBeGreaterThan(50);
   });
 });
+
+describe("the success-rate ramp on a split whose primary is not one of its backends", () => {
+  // The annotation names the apex \`api\` as primary, which the split does not list; the backend
+  // \`Bad_Name\` is no DNS name, so proxies keep calling the apex and the ramp sees it fail. Its
+  // patch then wrote \`api\` into spec.backends, and the patched-split invariant broke (exit 3).
+  const scenario = `name: ramp-primary-not-a-backend
+seed: 1
+duration: 3s
+mesh:
+  failover: {mode: success-rate-ramp, successRate: {window: 1s, interval: 250ms, minSamples: 5}}
+clusters:
+  - name: c
+    services:
+      - {name: client, namespace: app}
+      - {name: api, namespace: app}
+      - {name: api-v1, namespace: app}
+      - {name: api-v2, namespace: app}
+    objects:
+      - apiVersion: split.smi-spec.io/v1alpha2
+        kind: TrafficSplit
+        metadata:
+          name: api
+          namespace: app
+          annotations: {failover.linkerd.io/primary-service: api}
+          labels: {failover.linkerd.io/controlled-by: linkerd-failover}
+        spec:
+          service: api
+          backends:
+            - {service: Bad_Name, weight: 1}
+            - {service: api-v2, weight: 0}
+behavior:
+  - select: {deployment: api}
+    errors: {rate: 1, status: 503}
+traffic:
+  - {name: calls, from: {namespace: app, deployment: client}, to: "http://api.app.svc.cluster.local/", rate: 50/s}
+`;
+
+  it("leaves the split alone instead of patching a backend in", () => {
+    const r = run(scenario);
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
+    expect(r.run.world.invariantViolations).toEqual([]);
+    expect(r.run.world.splitUpdates).toEqual([]);
+  });
+});

@@ -102,7 +102,8 @@ export class FailoverOperator {
     }
     for (const split of this.splits()) {
       const primary = primaryServiceOf(split);
-      if (primary === undefined) continue;
+      // A primary the split does not list has no weight to move: patching one in would add a backend.
+      if (primary === undefined || !split.backends.some((b) => b.service === primary)) continue;
       const standbys = split.backends.map((b) => b.service).filter((s) => s !== primary);
       const sr = this.settings.successRate;
       this.ramps.set(`${split.namespace}/${split.name}`, new SuccessRateFailover(primary, standbys, {
