@@ -3,7 +3,7 @@
 // covers every feature across the seeds; the shrinker reduces a failure to a minimal scenario that
 // still fails the same way; the known failures it found stay reproducible until they are fixed.
 
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,12 +20,15 @@ type Obj = Record<string, unknown>;
 
 const scratch = mkdtempSync(join(tmpdir(), "meshsim-swarm-"));
 const fixtures = join(import.meta.dirname, "fixtures", "swarm");
+/** Reproducers of failures the swarm found and that were fixed: each must now run clean. */
+const fixed = join(import.meta.dirname, "fixtures", "swarm-fixed");
 /** Cases of at most 5 s simulated keep a few hundred seeds within the test's time on a busy machine. */
 const SMALL = { baseDir: scratch, generate: { maxDurationS: 5 } };
 const SEEDS = 250;
 
 /** A known failure: its reproducer's header says the kind and message it fails with. */
 function knownFailures(): Array<{ file: string; scenario: Obj; signature: string }> {
+  if (!existsSync(fixtures)) return [];
   return readdirSync(fixtures)
     .filter((f) => f.endsWith(".yaml"))
     .sort()
@@ -101,6 +104,19 @@ describe("meshsim swarm", () => {
     expect(JSON.stringify(r.scenario).length).toBeLessThan(JSON.stringify(start).length / 10);
     // A minimal scenario has no reduction left that still fails.
     expect(shrinkScenario(r.scenario, fails).steps).toEqual([]);
+  });
+
+  it("runs every reproducer of a fixed failure clean, at the length it failed at", () => {
+    const files = readdirSync(fixed).filter((f) => f.endsWith(".yaml")).sort();
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = readFileSync(join(fixed, f), "utf8");
+      const m = /^# reproduce: meshsim swarm .*?(--event-budget (\d+))?$/m.exec(text);
+      const scenario = parse(text) as Obj;
+      expect(loadCase(scenario, scratch).ok, f).toBe(true);
+      const budget = m?.[2] === undefined ? {} : { eventBudget: Number(m[2]) };
+      expect(runCase(scenario, { baseDir: scratch, ...budget }).kind, f).toBe("ok");
+    }
   });
 
   it("keeps each known failure's reproducer failing the way its header says, until it is fixed", () => {

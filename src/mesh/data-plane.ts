@@ -193,6 +193,12 @@ export class DataPlane implements ConnectionHost {
     // The proxy's admin port (the gateway probe) is answered by the proxy: no inbound traffic.
     const admin = proxyAdminAnswer(to, request);
     if (admin !== undefined) return reply(admin);
+    // A gateway's port 4143 takes only mutually authenticated connections from meshed peers; an
+    // unmeshed caller's plaintext connection is closed before any request is read.
+    if (isGatewayPod(to) && !mtls) {
+      this.world.emit("gateway.refused", { from: from.label, gateway: to.label, reason: "plaintext" });
+      return reply({ status: 502, error: "reset", from: "gateway-requires-mtls" });
+    }
     if (!to.alive) this.world.violated?.(`a request was handed to ${to.label} after it died`);
     reply = this.ledger.arrived(to, reply);
     const inbound = this.inbounds.get(to);

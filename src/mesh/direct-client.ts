@@ -3,9 +3,11 @@
 
 import { classifyDefault } from "../policy/classify.js";
 import { randomIndex } from "../policy/random.js";
+import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { HttpRequest, Respond } from "./http.js";
 import { responseOutcome, splitAuthority } from "./http.js";
+import { NODE_LOCAL_REFUSAL_US } from "./network.js";
 import type { Client, Pod } from "./pod.js";
 import type { DirectWorld } from "./world-api.js";
 
@@ -41,9 +43,10 @@ export class DirectClient implements Client {
     this.pending.add(done);
     const endpoints = service === undefined ? [] : this.world.readyEndpoints(this.pod.cluster, service.namespace, service.name);
     if (endpoints.length === 0) {
-      // Nothing behind the ClusterIP: the connection is refused at once.
+      // Nothing behind the ClusterIP: the connection is refused on the client's own node.
       this.world.emit("request.failed", { route: labels.route, status: 502, reason: "no-endpoints" });
-      return done({ status: 502, error: "connect-error" });
+      this.world.sim.schedule(NODE_LOCAL_REFUSAL_US, done, { status: 502, error: "connect-error" }, Priority.Completion, this.pod);
+      return;
     }
     const target = endpoints[randomIndex(this.rng, endpoints.length)] as Pod;
     this.world.transmit(this.pod, target, request, done);

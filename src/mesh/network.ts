@@ -11,6 +11,13 @@ import type { NetworkSpec } from "./spec.js";
  */
 export const CONNECT_TIMEOUT_US = 1_000_000;
 
+/**
+ * A connection refused on the caller's own node (kube-proxy's REJECT rule for a Service with no
+ * ready endpoint): the SYN never leaves the node and connect() fails after one pass through the
+ * node's netfilter, tens of microseconds. Not zero: every attempt costs the client some time.
+ */
+export const NODE_LOCAL_REFUSAL_US = 20;
+
 const pairKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 export class Network {

@@ -81,6 +81,11 @@ export interface RequestObserver {
 
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
 const MAX_EVENTS = 5_000_000_000;
+/**
+ * No model event cascade at one instant comes near this (a fan-out of thousands of requests is
+ * tens of thousands of events); past it, the clock has stopped and the run is a livelock.
+ */
+const MAX_EVENTS_PER_INSTANT = 5_000_000;
 /** Invariant violations listed in a result; the rest are counted in one last line. */
 const MAX_VIOLATIONS_SHOWN = 20;
 
@@ -156,7 +161,14 @@ export class World implements WorldInternals {
     for (let i = 1; i <= slices; i++) {
       const untilUs = Math.round((this.spec.durationUs * i) / slices);
       try {
-        this.sim.run({ untilUs, maxEvents: MAX_EVENTS });
+        const played = this.sim.run({ untilUs, maxEvents: MAX_EVENTS, maxEventsPerInstant: MAX_EVENTS_PER_INSTANT });
+        if (played.reason === "stalled") {
+          this.violated(
+            `simulated time stopped advancing at ${played.nowUs}us: ${MAX_EVENTS_PER_INSTANT} events in a row ran at that one instant ` +
+              `(a loop that takes no simulated time, such as a closed-loop user with thinkTime 0 whose requests are answered at once); the run stops there`,
+          );
+          break;
+        }
       } catch (e) {
         // A handler threw: the model broke one of its own assertions (time going back, a gauge
         // going back, a request ending before it began). The run stops there and says where.

@@ -13,9 +13,14 @@ export interface RunLimits {
   untilUs: number;
   /** Stop after this many events have run (a guard against runaway models). */
   maxEvents: number;
+  /**
+   * Stop when this many events in a row run at one instant: the clock has stopped advancing (a
+   * loop that takes no virtual time). Unlimited when absent.
+   */
+  maxEventsPerInstant?: number;
 }
 
-export type StopReason = "until" | "max-events" | "empty";
+export type StopReason = "until" | "max-events" | "empty" | "stalled";
 
 export interface RunResult {
   reason: StopReason;
@@ -34,6 +39,8 @@ export interface SimulationOptions {
 export class Simulation {
   private clockUs = 0;
   private eventsRun = 0;
+  /** Events run in a row at the current instant. */
+  private sameInstant = 0;
   private readonly queue = new EventQueue();
   private readonly popped: PoppedEvent = { atUs: 0, handler: () => undefined, arg: undefined, owner: undefined };
   readonly rngs: RngRegistry;
@@ -96,6 +103,7 @@ export class Simulation {
     if (!Number.isSafeInteger(maxEvents) || maxEvents < 0) {
       throw new Error(`run: maxEvents must be a non-negative integer, got ${maxEvents}`);
     }
+    const perInstant = limits.maxEventsPerInstant ?? Number.POSITIVE_INFINITY;
     const queue = this.queue;
     const ev = this.popped;
     let ran = 0;
@@ -107,6 +115,7 @@ export class Simulation {
       }
       const atUs = ev.atUs;
       if (atUs < this.clockUs) throw new Error(`time went backwards: ${atUs}us < ${this.clockUs}us`);
+      this.sameInstant = atUs === this.clockUs ? this.sameInstant + 1 : 1;
       this.clockUs = atUs;
       ran += 1;
       this.eventsRun += 1;
@@ -116,6 +125,7 @@ export class Simulation {
         continue;
       }
       ev.handler(ev.arg);
+      if (this.sameInstant >= perInstant) return this.stop("stalled", ran);
     }
   }
 

@@ -126,3 +126,19 @@ describe("the gateway probe goes through the service mirror's own proxy", () => 
     expect(points.at(-1)?.alive).toBe(true);
   });
 });
+
+describe("a gateway takes only mTLS from meshed peers", () => {
+  it("resets an unmeshed client's plaintext call to a mirror: one 502 per request, the request ends once", () => {
+    // The client is not injected: kube-proxy sends its request to the mirror's endpoint, west's
+    // gateway, whose port 4143 accepts only mutually authenticated connections. Each request fails
+    // once at the gateway and never reaches api.
+    const r = run(linked().replace("  - name: east\n    services:\n      - {name: client, namespace: app}", "  - name: east\n    services:\n      - {name: client, namespace: app, meshed: false}"));
+    expect(r.world.invariantViolations).toEqual([]);
+    // Constant arrivals at 20/s for 60 s: 1199 requests (see above); the probes are not among them.
+    const sent = metric(r, "requests", { traffic: "calls" }, ["0s", "60s"]);
+    expect(sent).toBe(1199);
+    expect(metric(r, "failed", { traffic: "calls" }, ["0s", "60s"])).toBe(sent);
+    expect(r.world.marks.get("gateway.refused/plaintext")).toBe(sent);
+    expect(metric(r, "requests", { server: GATEWAY }, ["0s", "60s"])).toBeNull();
+  });
+});

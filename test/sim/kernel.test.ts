@@ -82,6 +82,26 @@ describe("the event loop", () => {
     expect(sim.events).toBe(60);
   });
 
+  it("stops a loop that takes no virtual time once maxEventsPerInstant events ran at one instant", () => {
+    const sim = new Simulation({ seed: 1 });
+    let n = 0;
+    // Five events at distinct instants, then a handler that reschedules itself at +0 forever.
+    for (const t of [1, 2, 3, 4, 5]) sim.scheduleAt(t, () => undefined, undefined);
+    const spin = (): void => {
+      n += 1;
+      sim.schedule(0, spin, undefined);
+    };
+    sim.scheduleAt(6, spin, undefined);
+    const r = sim.run({ untilUs: UNTIL_FOREVER, maxEvents: 1_000_000, maxEventsPerInstant: 100 });
+    expect(r).toEqual({ reason: "stalled", events: 5 + 100, nowUs: 6 });
+    expect(n).toBe(100);
+    // Events at one instant that do end are not a stall: 99 at t = 7 and the clock moves on.
+    const calm = new Simulation({ seed: 1 });
+    for (let i = 0; i < 99; i++) calm.scheduleAt(7, () => undefined, undefined);
+    calm.scheduleAt(8, () => undefined, undefined);
+    expect(calm.run({ untilUs: UNTIL_FOREVER, maxEvents: 1_000, maxEventsPerInstant: 100 })).toEqual({ reason: "empty", events: 100, nowUs: UNTIL_FOREVER });
+  });
+
   it("stops before the first event at untilUs and sets the clock there", () => {
     const sim = new Simulation({ seed: 1 });
     const seen: number[] = [];
