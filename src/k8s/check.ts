@@ -5,6 +5,7 @@
 // that are not meshed. Each diagnostic carries the file:line:col of the field it is about.
 
 import { type Diagnostic, annotationField, objectRef } from "../policy/diagnostics.js";
+import { failoverDiagnostics } from "../policy/failover.js";
 import { ACCRUAL_MODE, parseFailureAccrualConfig } from "../policy/failure-accrual-config.js";
 import { parseGrpcRoute } from "../policy/grpc-route.js";
 import { type OutboundRoute, parseHttpRoute } from "../policy/http-route.js";
@@ -19,6 +20,7 @@ import { retryHazardDiagnostics } from "./check-retry-hazards.js";
 import { type InputError, parseFieldPath } from "./input-error.js";
 import { type K8sObject, type SourcePosition, describeObject } from "./object.js";
 import { re2Engine } from "./re2-engine.js";
+import { metadataStringMaps } from "./string-maps.js";
 import { type DeploymentView, type NamespaceView, type ServiceView, INJECT_ANNOTATION, WORKLOAD_KINDS, isWorkload, deploymentView, meshedDecision, namespaceView, serviceView } from "./views.js";
 
 /** A policy diagnostic plus where in the input it points. */
@@ -296,6 +298,14 @@ function checkSplitRefs(c: Collector, world: World, { obj, value: split }: Parse
     c.add([{ severity: "warning", code: "split-apex-headless", object: ref, field: "spec.service",
       message: `apex Service ${split.namespace}/${split.apex} is headless (clusterIP: None): clients connect to pod IPs directly, so the split is never applied.` }], obj);
   }
+  const maps = metadataStringMaps(obj.raw, ref);
+  c.add(failoverDiagnostics({
+    name: split.name,
+    namespace: split.namespace,
+    annotations: maps.annotations,
+    labels: maps.labels,
+    backends: split.backends.map((b) => ({ service: b.service, weight: b.weightMilli / 1000 })),
+  }, ref), obj);
   split.backends.forEach((b, i) => {
     target(world, split.namespace, b.service, `backend of ${ref}`);
     if (exists(split.namespace, b.service) || b.weightMilli === 0) return;

@@ -5,6 +5,8 @@
 // (upstream sends it to a patch task). Real Linkerd never looks at success rate and never ramps;
 // the guide's gradual, success-rate-driven failover lives in `failover-success-rate.ts`.
 
+import type { Diagnostic } from "./diagnostics.js";
+
 /** Annotation naming the primary backend; absent ⇒ the first backend is the primary. */
 export const PRIMARY_SERVICE_ANNOTATION = "failover.linkerd.io/primary-service";
 /** Label the operator selects TrafficSplits by (`failover.linkerd.io/controlled-by=<release>`). */
@@ -80,6 +82,27 @@ export function primaryServiceOf(split: FailoverSplit): string | undefined {
   const annotated = split.annotations?.[PRIMARY_SERVICE_ANNOTATION];
   if (annotated !== undefined) return annotated;
   return split.backends[0]?.service;
+}
+
+/**
+ * What `meshsim check` says about a split the operator watches: a primary (annotated) that is not
+ * among the backends has no weight of its own, so each reconcile writes 0 to every listed backend
+ * while the primary is ready (all traffic to no backend) and 1 to the ready ones when it is not.
+ */
+export function failoverDiagnostics(split: FailoverSplit, object: string): Diagnostic[] {
+  if (split.labels?.[CONTROLLED_BY_LABEL] === undefined) return [];
+  const primary = primaryServiceOf(split);
+  if (primary === undefined || split.backends.some((b) => b.service === primary)) return [];
+  return [{
+    severity: "warning",
+    code: "failover-primary-not-a-backend",
+    object,
+    field: `metadata.annotations["${PRIMARY_SERVICE_ANNOTATION}"]`,
+    message:
+      `the primary Service ${primary} is not among spec.backends (${split.backends.map((b) => b.service).join(", ")}): while ${primary} has ready endpoints, ` +
+      `the linkerd-failover operator sets every listed backend's weight to 0 (so no backend carries the apex's traffic), and fails over to the ready ones only when ${primary} has none. ` +
+      `A success-rate ramp (the guide's gradual failover) skips this split. Add ${primary} to spec.backends or name one of them.`,
+  }];
 }
 
 /**

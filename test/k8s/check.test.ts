@@ -140,6 +140,28 @@ describe("checkObjects: references to Services", () => {
   });
 });
 
+describe("checkObjects: a failover TrafficSplit", () => {
+  const split = (primary: string, labelled = true): string =>
+    `apiVersion: split.smi-spec.io/v1alpha2\nkind: TrafficSplit\nmetadata:\n  name: web\n  namespace: shop\n` +
+    `  annotations: {failover.linkerd.io/primary-service: ${primary}}\n` +
+    (labelled ? "  labels: {failover.linkerd.io/controlled-by: linkerd-failover}\n" : "") +
+    "spec:\n  service: web\n  backends:\n  - {service: web, weight: 1}\n  - {service: web-remote, weight: 0}\n";
+  const objects = (primary: string, labelled = true): string => docs(svc("web", "shop"), svc("web-remote", "shop"), svc("web-other", "shop"), split(primary, labelled));
+
+  it("whose primary is not among its backends is a warning at the annotation, saying what the operator does", () => {
+    const text = objects("web-other");
+    const d = check(text).find((x) => x.code === "failover-primary-not-a-backend");
+    expect(d).toMatchObject({ severity: "warning", field: 'metadata.annotations["failover.linkerd.io/primary-service"]' });
+    expect(d?.message).toMatch(/sets every listed backend's weight to 0/);
+    expect(d?.source).toMatchObject(locate(text, "primary-service: web-other", "primary-service: ".length));
+  });
+
+  it("is quiet when the primary is a backend, or when the operator does not watch the split", () => {
+    expect(codes(check(objects("web")))).not.toContain("failover-primary-not-a-backend");
+    expect(codes(check(objects("web-other", false)))).not.toContain("failover-primary-not-a-backend");
+  });
+});
+
 describe("checkObjects: meshing", () => {
   const text = fixture("unmeshed-backend.yaml");
 
