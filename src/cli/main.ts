@@ -25,6 +25,14 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+// A reader that stops early (`meshsim … | head`) closes the pipe: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const stdout = (line: string): void => {
   process.stdout.write(line + "\n");

@@ -78,8 +78,9 @@ export class DataPlane implements ConnectionHost {
   latencyUs(from: Pod, to: Pod, rng: Rng): number {
     return this.world.network.latencyUs(from.cluster, to.cluster, rng);
   }
+  /** A message from `from` gets to `to`: both ends' clusters still exist (a lost region sends no FIN or RST) and no partition lies between. */
   reaches(from: Pod, to: Pod): boolean {
-    return this.world.clusterAlive(to.cluster) && this.world.network.reachable(from.cluster, to.cluster);
+    return this.world.clusterAlive(from.cluster) && this.world.clusterAlive(to.cluster) && this.world.network.reachable(from.cluster, to.cluster);
   }
   handshake(client: Pod, server: Pod): { ok: boolean; reason: string } {
     const r = this.world.identity.handshake(client, server);
@@ -226,6 +227,11 @@ export class DataPlane implements ConnectionHost {
   }
 
   /** One pass through `pod`'s proxy. */
+  /** One pass through `pod`'s proxy, from the pod's own hop stream. */
+  proxyHopUs(pod: Pod): number {
+    return this.hopUs(pod);
+  }
+
   private hopUs(pod: Pod): number {
     return sampleUs(this.proxyLatency, this.hopStreams.get(pod));
   }

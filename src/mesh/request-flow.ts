@@ -50,6 +50,10 @@ export class RequestFlow implements AttemptOwner {
   private current: Attempt | undefined;
   private attempts = 0;
   private finished = false;
+  /** An attempt went on the wire, paying this proxy's hop (data-plane.ts senderHopUs). */
+  private forwarded = false;
+  /** The answer of a request this proxy answered itself is on its way to the app. */
+  private answering = false;
 
   constructor(
     private readonly proxy: OutboundProxy,
@@ -183,6 +187,7 @@ export class RequestFlow implements AttemptOwner {
     if (timer !== undefined) {
       attempt.timer = this.world.sim.scheduleAt(timer.atUs, () => this.timedOut(attempt, timer.error), undefined, Priority.Timeout, this.proxy.pod);
     }
+    this.forwarded = true;
     const override = attempt.balancer?.authorityOverride;
     // A gateway-mode mirror's endpoint is the remote gateway, which routes by the remote FQDN.
     const r = this.request;
@@ -290,6 +295,16 @@ export class RequestFlow implements AttemptOwner {
 
   private finish(res: HttpResponse, reason: string, failure = true): void {
     if (this.finished) return;
+    if (!this.forwarded && !this.answering) {
+      // Nothing went on the wire, so the proxy's own pass has not been paid: an answer the proxy
+      // makes itself (no route, load shed, an injected failure) takes one hop, never zero time.
+      this.answering = true;
+      const hopUs = this.world.proxyHopUs(this.proxy.pod);
+      if (hopUs > 0) {
+        this.world.sim.schedule(hopUs, () => this.finish(res, reason, failure), undefined, Priority.Completion, this.proxy.pod);
+        return;
+      }
+    }
     this.finished = true;
     this.proxy.flows.delete(this);
     if (this.routeTimer !== undefined) this.world.sim.cancel(this.routeTimer);

@@ -52,6 +52,8 @@ export interface MeshWorld extends DirectWorld {
   unsubscribe(proxy: DestinationSubscriber, balancers: readonly Balancer[]): void;
   /** An attempt from `pod` to the concrete backend ended (feeds success-rate-driven failover). */
   attemptOutcome(pod: Pod, backend: ServiceRef, ok: boolean): void;
+  /** One pass through `pod`'s proxy (`mesh.proxy.latency`), as a request it answers itself costs. */
+  proxyHopUs(pod: Pod): number;
 }
 
 /** Pods coming and going, as the kubelet and the workload controllers do it (workloads.ts). */

@@ -288,6 +288,10 @@ export class World implements WorldInternals {
     this.dataPlane.transmit(from, to, request, respond);
   }
 
+  proxyHopUs(pod: Pod): number {
+    return this.dataPlane.proxyHopUs(pod);
+  }
+
   request(labels: SeriesLabels): RequestSeries {
     return this.series.request(labels);
   }

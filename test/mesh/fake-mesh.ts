@@ -175,6 +175,9 @@ export class FakeMesh implements MeshWorld {
     }
   }
   attemptOutcome(): void {}
+  proxyHopUs(): number {
+    return 0;
+  }
 
   private clusterObjects(): ClusterObjects {
     const objects = this.objects;

@@ -142,3 +142,19 @@ describe("a gateway takes only mTLS from meshed peers", () => {
     expect(metric(r, "requests", { server: GATEWAY }, ["0s", "60s"])).toBeNull();
   });
 });
+
+describe("a lost region sends nothing back", () => {
+  it("leaves the requests in flight to its gateway hanging until the client finds the connection silent", () => {
+    // Requests leave every 50 ms and spend 44.4 ms in flight (see above); west is lost at 30.01 s,
+    // when the request sent at 30.00 s is on its way there. Nothing in west can send a FIN or RST,
+    // so that request fails only when east's proxy finds the connection silent, SILENT_PEER_DETECT_US
+    // later, never one WAN trip (20.1 ms) later.
+    const r = run(linked(`faults:
+  - {at: 30010ms, clusterLoss: {cluster: west}}
+`));
+    expect(r.world.invariantViolations).toEqual([]);
+    const broken = r.world.marks.get("connection.broken/peer-closed") ?? 0;
+    expect(broken).toBe(0);
+    expect(r.world.marks.get("connection.broken/peer-silent")).toBeGreaterThanOrEqual(1);
+  });
+});
