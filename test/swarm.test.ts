@@ -143,6 +143,13 @@ describe("meshsim swarm (command)", () => {
     expect(r.out).toMatch(/features covered/);
   });
 
+  it("prints the same JSON on worker threads as in this thread", async () => {
+    const one = await swarm({ from: 11, seeds: 4, json: true, workers: 1 });
+    const two = await swarm({ from: 11, seeds: 4, json: true, workers: 2 });
+    expect(JSON.parse(two.out)).toEqual(JSON.parse(one.out));
+    expect(JSON.parse(one.out)).toMatchObject({ from: 11, seeds: 4 });
+  });
+
   it("prints the same JSON for the same seeds", async () => {
     const a = await swarm({ from: 5, json: true });
     const b = await swarm({ from: 5, json: true });

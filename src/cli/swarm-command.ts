@@ -4,18 +4,21 @@
 // breaks, or a run exceeds its event budget (a hang). The first failure of each kind of failure is
 // shrunk to a small scenario that fails the same way, printed as YAML with the command that
 // reproduces it, and written to `--out DIR` as a file `meshsim run` accepts.
-// Cases run in this thread, in seed order, yielding to the event loop between them.
+// Cases run on worker threads (`--workers`) and are gathered by seed, so the output is the same for
+// any worker count.
 // Exit: 0 every seed ok, 1 any failed, 2 bad input.
 
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { formatInputError } from "../k8s/input-error.js";
 import { DEFAULT_GENERATE, generateCase } from "../swarm/generate.js";
 import { scenarioYaml } from "../swarm/run-case.js";
-import { distinctFailures, formatSwarmSummary, reproducerYaml, runSeed, type SeedOutcome, shrinkSeed, summarize, type SwarmOptions } from "../swarm/swarm.js";
+import { distinctFailures, formatSwarmSummary, reproducerYaml, type SeedOutcome, shrinkSeed, summarize, type SwarmOptions } from "../swarm/swarm.js";
 import { runsProgressBar } from "./progress.js";
 import { commandLineError, EXIT, inputErrorsJson } from "./run-command.js";
+import { runOnWorkers } from "./worker-pool.js";
 
 export interface SwarmCommandOptions {
   /** `--seeds N`: how many seeds to run. Required. */
@@ -91,17 +94,8 @@ export async function swarmCommand(opts: SwarmCommandOptions, out: Print, err: P
     return EXIT.ok;
   }
   const bar = opts.json === true ? undefined : runsProgressBar("swarm", opts.seeds);
-  const outcomes: SeedOutcome[] = [];
-  try {
-    for (let seed = from; seed < from + opts.seeds; seed++) {
-      outcomes.push(runSeed(seed, options));
-      bar?.tick();
-      // Let the event loop breathe between cases (a progress bar, a signal, a host embedding us).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  } finally {
-    bar?.stop();
-  }
+  const jobs = Array.from({ length: opts.seeds }, (_, i) => ({ seed: from + i, options }));
+  const outcomes: SeedOutcome[] = await runOnWorkers("swarm", jobs, opts.workers ?? availableParallelism(), bar);
   const summary = summarize(from, outcomes);
   const shrunk: Shrunk[] = [];
   if (opts.shrink !== false) {
@@ -152,7 +146,7 @@ export function registerSwarm(program: Command, out: Print, err: Print): void {
     .description("generate random valid scenarios from seeds, run each briefly and check invariants, crashes and hangs; shrink failures (exit 0 all ok, 1 a seed failed, 2 bad input)")
     .requiredOption("--seeds <n>", "run n seeds", positiveInteger)
     .option("--from <s>", "the first seed: seeds s..s+n-1 (default 1)", wholeNumber)
-    .option("--workers <n>", "accepted for parity with verify; cases run in this thread, so results never depend on it", positiveInteger)
+    .option("--workers <n>", "worker threads (default: available parallelism; 1 runs in-process); results are the same for any count", positiveInteger)
     .option("--json", "print {seeds, ok, failures: [{seed, kind, message, reproduce}], byKind, features, shrunk, pass}")
     .option("--out <dir>", "write each shrunk reproducer to DIR/swarm-<seed>.yaml (a scenario meshsim run accepts)")
     .option("--max-duration <seconds>", `longest simulated run of a generated case (default ${DEFAULT_GENERATE.maxDurationS})`, positiveInteger)

@@ -4,11 +4,8 @@
 // Exit: 0 every point ran (failing expectations are data in a sweep), 2 bad input, 3 a worker crashed.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import { type Command, InvalidArgumentError } from "commander";
 import { stringify } from "yaml";
 import {
@@ -35,7 +32,8 @@ import { loadScenario } from "../scenario/load.js";
 import { fileReader, manifestsRoot } from "./files.js";
 import { commandLineError, EXIT, inputErrorsJson } from "./run-command.js";
 import { type RunsProgress as Progress, runsProgressBar } from "./progress.js";
-import { type PointJob, runPoint } from "./sweep-worker.js";
+import type { PointJob } from "./sweep-worker.js";
+import { runOnWorkers } from "./worker-pool.js";
 
 export interface SweepOptions {
   /** `--manifests-root`: where the scenario's manifests may come from. Absent ⇒ the scenario's own directory tree. */
@@ -278,72 +276,9 @@ export function runPoints(file: string, points: readonly GridPoint[], workers: n
  * Runs the jobs (each a scenario file and a grid point), at most `workers` at once on worker
  * threads; results come back in the jobs' order, so they are the same for any worker count.
  */
-export async function runJobs(jobs: readonly PointJob[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
-  const results: SweepResult[] = new Array<SweepResult>(jobs.length);
-  try {
-    if (workers <= 1 || jobs.length <= 1) {
-      for (const [k, job] of jobs.entries()) {
-        results[k] = runPoint(job);
-        onDone?.tick();
-        // Let the host's event loop breathe between runs: a caller embedding meshsim (a test
-        // runner, a server) must not go unanswered for the whole batch.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      return results;
-    }
-    // Hand out the last jobs first: sweeps usually grow in load, so the longest runs start
-    // early and the short ones fill the gaps at the end. Results are stored by index either way.
-    let next = 0;
-    const order = jobs.map((_, k) => jobs.length - 1 - k);
-    const lane = (worker: Worker): Promise<void> =>
-      new Promise<void>((done, fail) => {
-        let busy = false;
-        const give = (): void => {
-          if (next >= jobs.length) {
-            done();
-            return;
-          }
-          const k = order[next++] as number;
-          busy = true;
-          worker.once("message", (r: SweepResult) => {
-            busy = false;
-            results[k] = r;
-            onDone?.tick();
-            give();
-          });
-          worker.postMessage(jobs[k]);
-        };
-        worker.once("error", fail);
-        worker.once("exit", (code) => {
-          if (busy) fail(new Error(`worker exited with code ${code} mid-run`));
-        });
-        give();
-      });
-    const pool = Array.from({ length: Math.min(workers, jobs.length) }, startWorker);
-    try {
-      await Promise.all(pool.map(lane));
-    } finally {
-      await Promise.all(pool.map((w) => w.terminate()));
-    }
-    return results;
-  } finally {
-    onDone?.stop();
-  }
+export function runJobs(jobs: readonly PointJob[], workers: number, onDone?: Progress): Promise<SweepResult[]> {
+  return runOnWorkers("point", jobs, workers, onDone);
 }
-
-/** A worker on the compiled entry; under tsx or vitest (sources are .ts) it registers tsx first. */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  const workerData = { meshsimSweep: true };
-  if (!here.endsWith(".ts")) return new Worker(new URL("./sweep-worker.js", here), { workerData });
-  // `execArgv: ["--import", "tsx"]` does not reach a worker's entry module on Node 20, so register by hand.
-  const entry = new URL("./sweep-worker.ts", here).href;
-  // The ESM build of tsx's API: its CommonJS twin resolves its loader from the wrong directory.
-  const api = pathToFileURL(createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
 
 function settle(p: Promise<number>, err: Print): void {
   p.then(

@@ -1,5 +1,6 @@
-// The sweep's worker-thread entry: receives {file, point} messages, loads and runs that grid point,
-// and posts back the compact result. `runPoint` is also the in-process path (one worker, tests).
+// The worker-thread entry of sweep, verify and swarm: receives {kind, job} messages, runs the job
+// (a grid point: load and run the scenario, reduce it; a swarm seed: generate, run and judge the
+// case) and posts back the result. `runWorkerJob` is also the in-process path (one worker, tests).
 
 import { resolve } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
@@ -7,6 +8,7 @@ import { formatInputError } from "../k8s/input-error.js";
 import { compactResult, failedResult, type GridPoint, type SweepResult } from "../report/sweep.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
+import { runSeed, type SeedOutcome, type SwarmOptions } from "../swarm/swarm.js";
 import { fileReader } from "./files.js";
 
 export interface PointJob {
@@ -26,10 +28,32 @@ export function runPoint(job: PointJob): SweepResult {
   return compactResult(point, runWorldSpec(loaded.spec));
 }
 
+/** One swarm seed: the case generated from it, run and judged. */
+export interface SwarmJob {
+  seed: number;
+  options: SwarmOptions;
+}
+
+interface Jobs {
+  point: { job: PointJob; result: SweepResult };
+  swarm: { job: SwarmJob; result: SeedOutcome };
+}
+export type JobKind = keyof Jobs;
+export type JobOf<K extends JobKind> = Jobs[K]["job"];
+export type ResultOf<K extends JobKind> = Jobs[K]["result"];
+
+export function runWorkerJob<K extends JobKind>(kind: K, job: JobOf<K>): ResultOf<K> {
+  if (kind === "swarm") {
+    const j = job as SwarmJob;
+    return runSeed(j.seed, j.options) as ResultOf<K>;
+  }
+  return runPoint(job as PointJob) as ResultOf<K>;
+}
+
 // Only act as a worker when the sweep started this thread (a test runner's own worker must not).
 const port = parentPort;
 if (port !== null && (workerData as { meshsimSweep?: boolean } | null)?.meshsimSweep === true) {
-  port.on("message", (job: PointJob) => {
-    port.postMessage(runPoint(job));
+  port.on("message", (m: { kind: JobKind; job: JobOf<JobKind> }) => {
+    port.postMessage(runWorkerJob(m.kind, m.job));
   });
 }
