@@ -17,7 +17,7 @@ const file = (name: string): string => `scenarios/payments/${name}.yaml`;
 function bandOf(spec: WorldSpec, name: string): [number, number] {
   const e = spec.expect.find((x) => x.name === name);
   if (e === undefined) throw new Error(`${spec.name} has no expectation "${name}"`);
-  if (e.kind === "failover") return [e.atLeastUs ?? 0, e.withinUs ?? Infinity];
+  if (e.kind === "failover" || e.kind === "canary") return [e.atLeastUs ?? 0, e.withinUs ?? Infinity];
   if (e.kind === "invariant" || !("between" in e.bound)) throw new Error(`"${name}" has no two-sided band`);
   return e.bound.between;
 }

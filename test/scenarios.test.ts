@@ -1,7 +1,17 @@
 // The scenarios in scenarios/ (see test/scenario-suite.ts).
 
 import { describe, expect, it } from "vitest";
-import { erlangC, mmcMeanSojourn, mmcSojournQuantile } from "../src/sim/queueing-theory.js";
+import {
+  asymptoticVariance,
+  erlangC,
+  expectOver,
+  mmcChain,
+  mmcMeanSojourn,
+  mmcMeanWait,
+  mmcMeanWaitSigma,
+  mmcSojournQuantile,
+  mmcUtilizationSigma,
+} from "../src/sim/queueing-theory.js";
 import { itRunsEveryScenario, loadSpec, scenarioFiles } from "./scenario-suite.js";
 
 describe("scenarios", () => {
@@ -70,49 +80,65 @@ describe("scenarios", () => {
     }
     expect(checked).toBe(4);
   });
+
+  // Jackson's theorem: in an open network of M/M/c nodes with Markov routing, each node is an
+  // independent M/M/c fed at the rate the traffic equations λ_i = γ_i + Σ_j λ_j p_ji give. The
+  // routing here is each behaviour's async calls (one destination each, made with `probability`).
+  // Each band must be the node's formula ± 4σ (3.9σ..4.5σ after rounding), σ from the node's own
+  // queue-length chain over the measured time.
+  it("jackson-network's bands are the traffic equations and Erlang C ± 4σ", () => {
+    const spec = loadSpec("scenarios/jackson-network.yaml");
+    const nodes = spec.behavior.map((b) => b.select.deployment as string);
+    const p = new Map<string, Array<[string, number]>>();
+    for (const b of spec.behavior) {
+      expect(b.latency.dist).toBe("exponential");
+      p.set(b.select.deployment as string, b.calls.map((c) => {
+        expect(c.afterResponse).toBe(true);
+        return [new URL(c.to).hostname.split(".")[0] as string, c.probability ?? 1];
+      }));
+    }
+    const gamma = new Map(nodes.map((n) => [n, 0]));
+    for (const t of spec.traffic) {
+      const to = new URL(t.to).hostname.split(".")[0] as string;
+      gamma.set(to, (gamma.get(to) ?? 0) + (t.rate[0]?.rateRps ?? 0));
+    }
+    // Fixed-point iteration of the traffic equations: a contraction, as every cycle leaks.
+    let lambda = new Map(gamma);
+    for (let i = 0; i < 200; i += 1) {
+      const next = new Map(gamma);
+      for (const [from, calls] of p) for (const [to, q] of calls) next.set(to, (next.get(to) ?? 0) + (lambda.get(from) ?? 0) * q);
+      lambda = next;
+    }
+    expect(lambda.get("front")).toBeCloseTo(240 / (1 - 0.5 * 0.6 * 0.2), 9);
+
+    const horizon = (spec.durationUs - spec.warmupUs) / 1e6;
+    const theory = new Map<string, { mean: number; sigma: number }>();
+    for (const b of spec.behavior) {
+      const n = b.select.deployment as string;
+      const l = lambda.get(n) as number;
+      const c = b.concurrency;
+      const mu = 1e6 / (b.latency as { meanUs: number }).meanUs;
+      const chain = mmcChain(c, l, mu);
+      theory.set(`utilization ${n}`, { mean: l / (c * mu), sigma: mmcUtilizationSigma(chain, horizon) });
+      theory.set(`queueDelayMean ${n}`, { mean: mmcMeanWait(c, l, mu) * 1e3, sigma: mmcMeanWaitSigma(chain, horizon) * 1e3 });
+    }
+    let checked = 0;
+    for (const e of spec.expect) {
+      if (e.kind !== "metric" || !("between" in e.bound)) continue;
+      const key = `${e.metric} ${e.where.server?.split("/")[2] ?? ""}`;
+      const t = theory.get(key);
+      expect(t, key).toBeDefined();
+      const { mean, sigma } = t as { mean: number; sigma: number };
+      const [lo, hi] = e.bound.between;
+      for (const side of [(mean - lo) / sigma, (hi - mean) / sigma]) {
+        expect(side, `${key}: [${lo}, ${hi}] around ${mean} ± ${sigma}`).toBeGreaterThanOrEqual(3.9);
+        expect(side, `${key}: [${lo}, ${hi}] around ${mean} ± ${sigma}`).toBeLessThanOrEqual(4.5);
+      }
+      checked += 1;
+    }
+    expect(checked).toBe(2 * nodes.length);
+  });
 });
-
-interface Chain {
-  c: number;
-  lambda: number;
-  mu: number;
-  /** Stationary probabilities of 0..nMax in the system (the tail beyond is negligible). */
-  pi: number[];
-}
-
-function mmcChain(c: number, lambda: number, mu: number, nMax: number): Chain {
-  const pi = [1];
-  for (let k = 1; k <= nMax; k += 1) pi.push(((pi[k - 1] as number) * lambda) / (Math.min(k, c) * mu));
-  const total = pi.reduce((a, b) => a + b, 0);
-  return { c, lambda, mu, pi: pi.map((q) => q / total) };
-}
-
-function expectOver(chain: Chain, g: (k: number) => number): number {
-  return chain.pi.reduce((a, q, k) => a + q * g(k), 0);
-}
-
-/**
- * Asymptotic variance per unit time of ∫ f(N) dt + Σ over arrivals of a(N just before), for the
- * M/M/c birth–death chain: with h solving the Poisson equation, Σ_k π_k Σ_j q_kj (jump reward +
- * h_j − h_k)². For a birth–death chain h_{k+1} − h_k = −Σ_{i≤k} π_i r_i / (λ π_k), r the centred
- * reward rate.
- */
-function asymptoticVariance(chain: Chain, f: (k: number) => number, a: (k: number) => number): number {
-  const { c, lambda, mu, pi } = chain;
-  const drift = expectOver(chain, (k) => f(k) + lambda * a(k));
-  let cumulative = 0;
-  let v = 0;
-  let previousStep = 0;
-  for (let k = 0; k < pi.length - 1; k += 1) {
-    const q = pi[k] as number;
-    if (k > 0) v += q * Math.min(k, c) * mu * previousStep ** 2;
-    cumulative += q * (f(k) + lambda * a(k) - drift);
-    const step = -cumulative / (lambda * q);
-    v += q * lambda * (a(k) + step) ** 2;
-    previousStep = step;
-  }
-  return v;
-}
 
 /** P(T > x) for a FIFO M/M/c customer who finds k in the system: Erlang(k − c + 1, cμ) wait + Exp(μ) service. */
 function sojournExceeds(k: number, x: number, c: number, mu: number): number {

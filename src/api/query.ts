@@ -15,14 +15,20 @@ export type Instant = string | number;
  * The value of `metric` for the series matching `where` over `window`, in the units `expect:` uses
  * (latencies in ms, rates as fractions); null when there was nothing to measure, a count whose
  * filter matched no request in the window included. A window other than [warmup, duration) is
- * answered from the timeline buckets, widened to whole buckets.
- * Throws on a malformed or empty window: in a test that is a mistake in the test, not input.
+ * answered from the timeline buckets, widened to whole buckets. `latencyAbove` takes its
+ * threshold in `options` (`{threshold: "50ms"}`), as the expectation does.
+ * Throws on a malformed or empty window, or a threshold missing for `latencyAbove` or given to
+ * another metric: in a test that is a mistake in the test, not input.
  */
-export function metric(run: ScenarioRun, name: Metric, where: MetricFilter = {}, window?: readonly [Instant, Instant]): number | null {
+export function metric(run: ScenarioRun, name: Metric, where: MetricFilter = {}, window?: readonly [Instant, Instant], options: { threshold?: Instant } = {}): number | null {
   const w: [number, number] = window === undefined ? [run.spec.warmupUs, run.spec.durationUs] : [instantUs(window[0]), instantUs(window[1])];
   if (!(w[1] > w[0])) throw new Error(`metric ${name}: the window [${String(window?.[0])}, ${String(window?.[1])}) is empty`);
+  if ((name === "latencyAbove") !== (options.threshold !== undefined)) {
+    throw new Error(name === "latencyAbove" ? 'metric latencyAbove needs a threshold: metric(run, "latencyAbove", where, window, {threshold: "50ms"})' : `metric ${name} takes no threshold (only latencyAbove does)`);
+  }
+  const thresholdUs = options.threshold === undefined ? undefined : instantUs(options.threshold);
   // As an expectation measures it: a count over a filter that matched no request is nothing, not 0.
-  return matchedNothing(run.world.metrics, name, where, w) ? null : measure(run.world.metrics, name, where, w);
+  return matchedNothing(run.world.metrics, name, where, w) ? null : measure(run.world.metrics, name, where, w, thresholdUs);
 }
 
 /** Per-bucket sums over the series matching `where`, from 0 to the end of the run. */

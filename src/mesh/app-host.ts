@@ -33,6 +33,10 @@ export class PodAppHost implements AppHost {
     private readonly world: AppHostWorld,
   ) {}
 
+  get nowUs(): number {
+    return this.world.sim.nowUs;
+  }
+
   after(delayUs: number, fn: () => void): void {
     this.world.sim.schedule(delayUs, fn, undefined, Priority.Completion, this.pod);
   }
@@ -73,6 +77,10 @@ export class PodAppHost implements AppHost {
 
   rejected(): void {
     this.world.emit("app.rejected", { pod: this.pod.label, reason: "queue-full" });
+  }
+
+  waited(waitUs: number): void {
+    this.world.server(this.pod).waited(waitUs, this.world.sim.nowUs);
   }
 }
 

@@ -1,7 +1,8 @@
 // The application container of a pod: a fixed number of concurrency slots, a bounded FIFO queue in
-// front of them, a service time per route, injected errors, downstream calls made while serving,
-// and side effects whose repeats are counted as duplicates. Kubelet probes queue here too, so a
-// saturated container fails its readiness probe as a real one would.
+// front of them, a service time per route, injected errors, downstream calls made while serving
+// (or, `async`, after responding), and side effects whose repeats are counted as duplicates.
+// Kubelet probes queue here too, so a saturated container fails its readiness probe as a real one
+// would.
 
 import { clampDelayUs, type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import type { Rng } from "../sim/rng.js";
@@ -10,6 +11,8 @@ import { callFailed, type HttpRequest, type HttpResponse, isGrpcRequest, type Re
 
 /** What the app needs from the world around it. */
 export interface AppHost {
+  /** The simulated clock. */
+  readonly nowUs: number;
   /** Run `fn` after `delayUs` on behalf of this pod (dropped if the pod dies). */
   after(delayUs: number, fn: () => void): void;
   /** Send a downstream request through this pod's outbound path. */
@@ -20,6 +23,8 @@ export interface AppHost {
   busy(delta: number): void;
   /** A request was refused because the queue was full. */
   rejected(request: HttpRequest): void;
+  /** A request starts service after waiting `waitUs` in the queue (0: a slot was free). */
+  waited(waitUs: number): void;
 }
 
 /** Health and capacity changes applied by faults. */
@@ -29,9 +34,16 @@ export interface Degradation {
   capacityFactor?: number;
 }
 
+/** Calls split by when they are made: while serving (the response waits for them), or after responding. */
+interface Calls {
+  serving: CallSpec[];
+  afterResponse: CallSpec[];
+}
+
 interface CompiledRoute {
   spec: BehaviorRoute;
   latency: Distribution | undefined;
+  calls: Calls | undefined;
   name: string;
 }
 
@@ -41,10 +53,20 @@ interface Work {
   /** Kubelet probes skip routes, calls and errors, and only take a slot for the default service time. */
   probe: boolean;
   done: boolean;
+  /** When it reached the container, for its queueing delay. */
+  arrivedUs: number;
 }
+
+function splitCalls(calls: readonly CallSpec[]): Calls {
+  return { serving: calls.filter((c) => c.afterResponse !== true), afterResponse: calls.filter((c) => c.afterResponse === true) };
+}
+
+/** The answer to a call made after responding: nobody waits for it. */
+const IGNORE: Respond = () => {};
 
 export class App {
   private readonly latency: Distribution;
+  private readonly calls: Calls;
   private readonly routes: CompiledRoute[];
   private readonly queue: Work[] = [];
   private queueHead = 0;
@@ -55,13 +77,18 @@ export class App {
   constructor(
     private readonly behavior: BehaviorSpec,
     private readonly host: AppHost,
-    /** Its streams (streams.ts): `app/<pod>/latency` for service times, `app/<pod>/errors` for error draws. */
-    private readonly streams: { readonly latency: Rng; readonly errors: Rng },
+    /**
+     * Its streams (streams.ts): `app/<pod>/latency` for service times, `app/<pod>/errors` for error
+     * draws, `app/<pod>/calls` for whether a call with a probability below 1 is made.
+     */
+    private readonly streams: { readonly latency: Rng; readonly errors: Rng; readonly calls: Rng },
   ) {
     this.latency = makeDistribution(behavior.latency);
+    this.calls = splitCalls(behavior.calls);
     this.routes = behavior.routes.map((r) => ({
       spec: r,
       latency: r.latency === undefined ? undefined : makeDistribution(r.latency),
+      calls: r.calls === undefined ? undefined : splitCalls(r.calls),
       name: `${r.match.method ?? "*"} ${r.match.path ?? "*"}`,
     }));
   }
@@ -91,7 +118,7 @@ export class App {
 
   /** A request reaches the container (after the inbound proxy). */
   handle(request: HttpRequest, respond: Respond, probe = false): void {
-    const work: Work = { request, respond, probe, done: false };
+    const work: Work = { request, respond, probe, done: false, arrivedUs: this.host.nowUs };
     if (this.busySlots < this.slots) {
       this.start(work);
     } else if (this.queued < this.behavior.queueLimit) {
@@ -120,20 +147,34 @@ export class App {
     this.busySlots += 1;
     this.host.busy(1);
     this.inFlight.add(work);
+    if (!work.probe) this.host.waited(this.host.nowUs - work.arrivedUs);
     const route = work.probe ? undefined : this.routeFor(work.request);
     const serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.streams.latency) * (this.degradation.latencyFactor ?? 1));
-    const calls = work.probe ? [] : (route?.spec.calls ?? this.behavior.calls);
+    const calls = work.probe ? [] : this.callsFor(route).serving;
     this.runCalls(work, calls, (callsOk) => {
       this.host.after(serviceUs, () => this.finish(work, route, callsOk));
     });
   }
 
+  private callsFor(route: CompiledRoute | undefined): Calls {
+    return route?.calls ?? this.calls;
+  }
+
+  /** Whether this request makes the call: always at probability 1 (no draw), else one draw. */
+  private makes(c: CallSpec): boolean {
+    const p = c.probability;
+    if (p === undefined || p >= 1) return true;
+    return p > 0 && this.streams.calls.next() < p;
+  }
+
   private runCalls(work: Work, calls: CallSpec[], then: (ok: boolean) => void): void {
     if (calls.length === 0) return then(true);
     if (this.behavior.callMode === "parallel") {
-      let left = calls.length;
+      const made = calls.filter((c) => this.makes(c));
+      if (made.length === 0) return then(true);
+      let left = made.length;
       let ok = true;
-      for (const c of calls) {
+      for (const c of made) {
         this.host.call(c, work.request, (res) => {
           if (callFailed(res) && c.required) ok = false;
           left -= 1;
@@ -145,6 +186,7 @@ export class App {
     const next = (i: number): void => {
       const c = calls[i];
       if (c === undefined) return then(true);
+      if (!this.makes(c)) return next(i + 1);
       this.host.call(c, work.request, (res) => {
         if (work.done) return;
         if (callFailed(res) && c.required) then(false);
@@ -164,6 +206,8 @@ export class App {
     const succeeded = response.status < 400 && (response.grpcStatus ?? 0) === 0;
     if (succeeded && route?.spec.sideEffect === true) this.host.sideEffect(route.name, work.request);
     work.respond(response);
+    // Fire-and-forget calls, after the response: a timer of this pod got here, so the pod is alive.
+    if (!work.probe) for (const c of this.callsFor(route).afterResponse) if (this.makes(c)) this.host.call(c, work.request, IGNORE);
     this.startQueued();
   }
 

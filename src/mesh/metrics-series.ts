@@ -5,8 +5,8 @@
 // arrays: the caller fetches a series handle once per label set and records into it. The sums that
 // queries read (per window or per bucket range) live at the end, next to the layout they read.
 
-import { build, type Histogram } from "hdr-histogram-js";
-import { LATENCY_BUCKET_COUNT, latencyBucketIndex, latencyQuantileMs } from "../policy/viz.js";
+import { build, type Histogram, JsHistogram } from "hdr-histogram-js";
+import { LATENCY_BUCKET_BOUNDS_MS, LATENCY_BUCKET_COUNT, latencyBucketIndex, latencyQuantileMs } from "../policy/viz.js";
 
 /** Field layout of a latency bucket: count, successes, latency sum (µs), Linkerd's 26 bucket counts. */
 export const F_COUNT = 0;
@@ -307,15 +307,28 @@ export class GaugeRecorder {
   }
 }
 
-/** Inbound side of a pod: requests served, plus busy slots and capacity for utilization. */
+/** Inbound side of a pod: requests served, busy slots and capacity for utilization, and the app's queueing delays. */
 export class ServerRecorder extends LatencyRecorder {
   readonly busySlots: GaugeRecorder;
   readonly capacitySlots: GaugeRecorder;
+  /**
+   * Each request's wait in the app's queue, from reaching the container to the start of its
+   * service (0 when a slot was free), counted where its service starts. A latency series of its
+   * own, so its memory is bounded as every other one's: capped timeline buckets plus one HDR
+   * histogram per registered window.
+   */
+  readonly queueDelay: LatencyRecorder;
 
   constructor(labels: Readonly<Record<string, string>>, grid: TimeGrid, windows: readonly Window[]) {
     super(labels, grid, windows);
     this.busySlots = new GaugeRecorder(labels, grid, windows);
     this.capacitySlots = new GaugeRecorder(labels, grid, windows);
+    this.queueDelay = new LatencyRecorder(labels, grid, windows);
+  }
+
+  /** A request started service at `nowUs` after waiting `waitUs` in the app's queue. */
+  waited(waitUs: number, nowUs: number): void {
+    this.queueDelay.record(nowUs - waitUs, nowUs, true);
   }
 
   /** `deltaSlots` concurrency slots became busy (+) or free (−) at `nowUs`. */
@@ -415,6 +428,44 @@ export function summarize(t: LatencyTotals): LatencySummaryUs {
     for (const part of t.histograms) h.add(part);
   }
   return { p50: h.getValueAtPercentile(50), p95: h.getValueAtPercentile(95), p99: h.getValueAtPercentile(99), mean };
+}
+
+/**
+ * The fraction of the summed requests whose latency exceeds `thresholdUs`; NaN without requests.
+ * Exact slices read the HDR histograms, so the answer has their resolution (3 significant digits):
+ * a latency within the threshold's own bucket (a relative width of at most 1/1024) counts as not
+ * above it. Bucket slices read Linkerd's buckets, interpolating linearly inside the one holding the
+ * threshold as `histogram_quantile` does, and count the +Inf bucket as above the last bound.
+ */
+export function fractionAbove(t: LatencyTotals, thresholdUs: number): number {
+  if (t.count === 0) return NaN;
+  if (t.linkerdBuckets !== undefined) return linkerdFractionAbove(t.linkerdBuckets, thresholdUs / 1000) / t.count;
+  let above = 0;
+  for (const h of t.histograms) above += countAbove(h, thresholdUs);
+  return above / t.count;
+}
+
+/** Recorded values of an HDR histogram above the threshold's equivalence range. */
+function countAbove(h: Histogram, thresholdUs: number): number {
+  // Pure-JS histograms (newLatencyHistogram) expose their counts array; its index order is value order.
+  if (!(h instanceof JsHistogram)) throw new Error("metrics: latency histograms must be pure JS to count above a threshold");
+  const last = Math.min(h.countsArrayIndex(Math.max(0, Math.floor(thresholdUs))), h.countsArrayLength - 1);
+  let atOrBelow = 0;
+  for (let i = 0; i <= last; i += 1) atOrBelow += h.getCountAtIndex(i);
+  return h.totalCount - atOrBelow;
+}
+
+/** Observations above `thresholdMs` in Linkerd's buckets (per-bucket counts, +Inf last). */
+function linkerdFractionAbove(buckets: readonly number[], thresholdMs: number): number {
+  let above = 0;
+  for (let i = 0; i < LATENCY_BUCKET_COUNT; i += 1) {
+    const n = buckets[i] ?? 0;
+    const lo = i === 0 ? 0 : (LATENCY_BUCKET_BOUNDS_MS[i - 1] as number);
+    const hi = LATENCY_BUCKET_BOUNDS_MS[i] ?? Infinity;
+    if (lo >= thresholdMs) above += n;
+    else if (hi > thresholdMs && hi !== Infinity) above += (n * (hi - thresholdMs)) / (hi - lo);
+  }
+  return above;
 }
 
 /** Sum of counters or gauge integrals over the slice. */

@@ -13,6 +13,7 @@ import {
   F_HIST,
   F_SUCCESS,
   F_SUM_US,
+  fractionAbove,
   GaugeRecorder,
   LATENCY_FIELDS,
   LatencyRecorder,
@@ -79,6 +80,8 @@ export interface ServerSeries {
   record(startUs: number, endUs: number, success: boolean, status?: number, grpcStatus?: number): void;
   busy(deltaSlots: number, nowUs: number): void;
   setConcurrency(slots: number, nowUs: number): void;
+  /** A request started service in the app at `nowUs` after waiting `waitUs` in its queue. */
+  waited(waitUs: number, nowUs: number): void;
 }
 
 export interface CounterSeries {
@@ -322,13 +325,39 @@ export class MeshMetrics {
 
   /** Sum of every series matching `filter` over `[fromUs, toUs)`; requests count where they completed. */
   query(filter: Filter, windowUs: [number, number]): WindowStats {
+    const { slice, fromUs, toUs } = this.sliceFor(windowUs);
+    return this.stats(filter, slice, fromUs, toUs);
+  }
+
+  /**
+   * The fraction of the requests matching `filter` over the window whose latency exceeds
+   * `thresholdUs`: logical requests at the client, or (`server`) requests served by matching
+   * server series. NaN without requests. See `fractionAbove` for the resolution.
+   */
+  latencyAbove(filter: Filter, windowUs: [number, number], thresholdUs: number, side: "client" | "server"): number {
+    const { slice } = this.sliceFor(windowUs);
+    return fractionAbove(sumLatency((side === "client" ? this.requests : this.servers).matching(filter), slice), thresholdUs);
+  }
+
+  /**
+   * Waits in the app queues of the server series matching `filter`, from a request reaching the
+   * container to the start of its service (0 when a slot was free), counted where service starts;
+   * NaN without any. Kubelet probes are not requests and are not counted.
+   */
+  queueDelay(filter: Filter, windowUs: [number, number]): LatencySummaryUs {
+    const { slice } = this.sliceFor(windowUs);
+    return summarize(sumLatency(this.servers.matching(filter).map((s) => s.queueDelay), slice));
+  }
+
+  /** A registered window exactly, or the timeline buckets approximating any other, with the interval they cover. */
+  private sliceFor(windowUs: [number, number]): { slice: Slice; fromUs: number; toUs: number } {
     const [fromUs, toUs] = windowUs;
     if (!(toUs > fromUs)) throw new Error(`metrics: window [${fromUs}, ${toUs}) is empty`);
     const exact = this.windows.findIndex((w) => w.fromUs === fromUs && w.toUs === toUs);
-    if (exact !== -1) return this.stats(filter, { exact }, fromUs, toUs);
+    if (exact !== -1) return { slice: { exact }, fromUs, toUs };
     const { firstBucket, endBucket } = this.bucketsFor(fromUs, toUs);
     const w = this.grid.widthUs;
-    return this.stats(filter, { firstBucket, endBucket }, firstBucket * w, endBucket * w);
+    return { slice: { firstBucket, endBucket }, fromUs: firstBucket * w, toUs: endBucket * w };
   }
 
   /** Per-bucket sums over the matching series, from 0 to the end of the run (or the last event). */

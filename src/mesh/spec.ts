@@ -189,6 +189,10 @@ export interface CallSpec {
   headers?: Record<string, string>;
   /** Headers copied from the request being served: all of them (`true`), those named, or none (absent, `false`). */
   forwardHeaders?: boolean | string[];
+  /** Made after the response is sent, its outcome ignored (fire-and-forget: the scenario's `async: true`); absent ⇒ while serving. */
+  afterResponse?: boolean;
+  /** Chance the call is made for a request, drawn from `app/<pod>/calls`; absent ⇒ 1 (always, no draw). */
+  probability?: number;
 }
 
 export type ArrivalSpec =
@@ -285,7 +289,8 @@ export type Metric =
   | "requests" | "rps" | "successRate" | "effectiveSuccessRate" | "actualSuccessRate"
   | "latencyMean" | "latencyP50" | "latencyP95" | "latencyP99" | "actualLatencyP50" | "actualLatencyP95" | "actualLatencyP99"
   | "attempts" | "retries" | "retryRatio" | "amplification" | "budgetExhausted" | "failFast" | "loadShed"
-  | "failed" | "duplicates" | "inFlight" | "utilization";
+  | "failed" | "duplicates" | "inFlight" | "utilization"
+  | "latencyAbove" | "queueDelayMean" | "queueDelayP99";
 
 export interface MetricFilter {
   traffic?: string;
@@ -320,6 +325,8 @@ type ExpectVariant =
       where: MetricFilter;
       window: [number, number];
       bound: Bound;
+      /** `latencyAbove` only (required there): the latency a request must exceed to count. */
+      thresholdUs?: number;
       /** Pass when the filter matches no request in the window; absent ⇒ that fails. */
       allowEmpty?: boolean;
     }
@@ -344,6 +351,19 @@ type ExpectVariant =
       never?: boolean;
       /** Pass when the failover operator does not manage the TrafficSplit; absent ⇒ that fails. */
       allowEmpty?: boolean;
+    }
+  | {
+      name: string;
+      kind: "canary";
+      /** `namespace/name`; absent ⇒ the only Canary. */
+      canary?: string;
+      cluster?: string;
+      verdict: "promoted" | "rolledBack";
+      /** Whether the verdict must have happened (true) or must not have (false). */
+      happened: boolean;
+      afterUs: number;
+      withinUs?: number;
+      atLeastUs?: number;
     }
   | { name: string; kind: "reached"; mark: string; bound: Bound }
   | { name: string; kind: "invariant"; invariant: string };

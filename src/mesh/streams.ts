@@ -14,6 +14,7 @@
 //   balancer/<pod>/<parent svc>/<backend svc>[#n]  P2C of one backend of one destination; #n: rebuilt
 //   accrual/<pod>/<parent svc>/<backend svc>[#n]   its endpoints' failure-accrual backoff
 //   app/<pod>/latency, app/<pod>/errors            an app's service times, its error draws
+//   app/<pod>/calls                                whether it makes a call of probability below 1
 //   kube-proxy/<pod>                               an unmeshed client's endpoint pick
 //   dns-client/<pod>/pick, dns-client/<pod>/rtt    a DNS-failover client's pick, its no-target round trip
 //   control-plane/<cluster>/deliver/<ns>/<pod>     destination and endpoint pushes to one proxy

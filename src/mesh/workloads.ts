@@ -255,10 +255,11 @@ export class Workloads implements PodLifecycle {
   }
 }
 
-/** An app's streams, `app/<pod>/latency` and `app/<pod>/errors`, each made on its first draw. */
-function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; readonly errors: Rng } {
+/** An app's streams, `app/<pod>/latency`, `app/<pod>/errors` and `app/<pod>/calls`, each made on its first draw. */
+function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; readonly errors: Rng; readonly calls: Rng } {
   let latency: Rng | undefined;
   let errors: Rng | undefined;
+  let calls: Rng | undefined;
   return {
     get latency(): Rng {
       latency ??= source.rng(`app/${podPath(pod)}/latency`);
@@ -267,6 +268,10 @@ function appStreams(source: StreamSource, pod: Pod): { readonly latency: Rng; re
     get errors(): Rng {
       errors ??= source.rng(`app/${podPath(pod)}/errors`);
       return errors;
+    },
+    get calls(): Rng {
+      calls ??= source.rng(`app/${podPath(pod)}/calls`);
+      return calls;
     },
   };
 }

@@ -8,6 +8,7 @@ import type { MeshMetrics, SeriesLabels, WindowStats } from "../mesh/metrics.js"
 import { lastDefinitions } from "../k8s/apply.js";
 import type { Bound, ExpectSpec, Metric, MetricFilter, WorldSpec } from "../mesh/spec.js";
 import type { SplitUpdate } from "../mesh/failover-operator.js";
+import type { CanaryRun } from "../mesh/flagger-controller.js";
 import { CONTROLLED_BY_LABEL, DEFAULT_FAILOVER_SELECTOR, isSplitSelected } from "../policy/failover.js";
 import { parseTrafficSplit } from "../policy/traffic-split.js";
 
@@ -32,6 +33,32 @@ export interface ExpectationInputs {
   splitUpdates: readonly SplitUpdate[];
   /** `cluster namespace/name` of every TrafficSplit the failover operator manages (see `failoverManagedSplits`). */
   managedSplits: ReadonlySet<string>;
+  /** Every Flagger Canary's run; absent ⇒ none. */
+  canaries?: readonly CanaryRun[];
+}
+
+/** Flagger's verdict: when (seconds after `after`) the canary was promoted or rolled back. */
+function evaluateCanary(e: Extract<ExpectSpec, { kind: "canary" }>, canaries: readonly CanaryRun[]): ExpectationResult {
+  const matching = canaries.filter((c) => (e.canary === undefined || c.canary === e.canary) && (e.cluster === undefined || c.cluster === e.cluster));
+  const word = e.verdict === "promoted" ? "promoted" : "rolled back";
+  const bound = [
+    e.atLeastUs === undefined ? undefined : `≥ ${formatSeconds(e.atLeastUs / 1e6)}`,
+    e.withinUs === undefined ? undefined : `≤ ${formatSeconds(e.withinUs / 1e6)}`,
+  ].filter((x) => x !== undefined).join(" and ");
+  const expected = e.happened ? `${word}${bound === "" ? "" : ` ${bound}`} after ${formatSeconds(e.afterUs / 1e6)}` : `not ${word} after ${formatSeconds(e.afterUs / 1e6)}`;
+  if (matching.length !== 1) {
+    const which = e.canary === undefined ? "Flagger Canary" : `Flagger Canary ${e.canary}`;
+    const why = matching.length === 0 ? `no ${which} runs in this scenario${e.cluster === undefined ? "" : ` in cluster ${e.cluster}`}` : `${matching.length} Canaries match: name one (namespace/name) and its cluster`;
+    return { name: e.name, pass: false, measured: null, expected, detail: why };
+  }
+  const run = matching[0] as CanaryRun;
+  const atUs = e.verdict === "promoted" ? run.promotedAtUs : run.rolledBackAtUs;
+  const happened = atUs !== undefined && atUs >= e.afterUs;
+  const measured = happened ? (atUs - e.afterUs) / 1e6 : null;
+  const inBand = measured !== null && (e.withinUs === undefined || measured * 1e6 <= e.withinUs) && (e.atLeastUs === undefined || measured * 1e6 >= e.atLeastUs);
+  const pass = e.happened ? inBand : !happened;
+  const detail = `${run.cluster} Canary ${run.canary}: ${happened ? `${word} ${formatSeconds(measured as number)} after ${formatSeconds(e.afterUs / 1e6)}` : `not ${word} after ${formatSeconds(e.afterUs / 1e6)}`} (phase ${run.phase === "" ? "not initialised" : run.phase} at the end)`;
+  return { name: e.name, pass, measured, unit: "s", expected, detail };
 }
 
 const LATENCY: Partial<Record<Metric, (s: WindowStats) => number | null>> = {
@@ -52,9 +79,20 @@ function finite(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-/** The value of `metric` for the filter over the window. */
-export function measure(metrics: MeshMetrics, metric: Metric, where: MetricFilter, window: [number, number]): number | null {
+/** The value of `metric` for the filter over the window; `latencyAbove` needs `thresholdUs`. */
+export function measure(metrics: MeshMetrics, metric: Metric, where: MetricFilter, window: [number, number], thresholdUs?: number): number | null {
   const labels: Partial<SeriesLabels> = { ...where };
+  if (metric === "latencyAbove") {
+    if (thresholdUs === undefined) throw new Error("latencyAbove needs a threshold");
+    // Like the latency quantiles: a filter naming only a server workload means its inbound side.
+    const side = where.server !== undefined && Object.keys(where).length === 1 ? "server" : "client";
+    return finite(metrics.latencyAbove(labels, window, thresholdUs, side));
+  }
+  if (metric === "queueDelayMean" || metric === "queueDelayP99") {
+    // Waits are the server's own, labelled by workload only, as `utilization` is.
+    const d = metrics.queueDelay(where.server === undefined ? {} : { server: where.server }, window);
+    return ms(metric === "queueDelayMean" ? d.mean : d.p99);
+  }
   if (metric === "amplification") {
     // Requests a server saw per request of the end-user traffic that caused them: with
     // `where.server`, arrivals at that server (whatever retried on the way, at any layer);
@@ -186,9 +224,9 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
   return expect.map((e): ExpectationResult => {
     switch (e.kind) {
       case "metric": {
-        const expected = `${e.metric} ${describeBound(e.bound)}`;
+        const expected = `${e.metric}${e.thresholdUs === undefined ? "" : ` > ${e.thresholdUs / 1000} ms`} ${describeBound(e.bound)}`;
         const detail = describeFilter(e.where, e.window);
-        const measured = measure(inputs.metrics, e.metric, e.where, e.window);
+        const measured = measure(inputs.metrics, e.metric, e.where, e.window, e.thresholdUs);
         if (measured === null || matchedNothing(inputs.metrics, e.metric, e.where, e.window)) {
           const allowed = e.allowEmpty === true;
           const why = allowed ? "nothing to measure, which allowEmpty accepts" : "nothing to measure: no request matched this filter in the window (allowEmpty: true accepts that)";
@@ -202,6 +240,8 @@ export function evaluateExpectations(expect: readonly ExpectSpec[], inputs: Expe
       }
       case "failover":
         return evaluateFailover(e, inputs.splitUpdates, inputs.managedSplits);
+      case "canary":
+        return evaluateCanary(e, inputs.canaries ?? []);
       case "invariant": {
         const found = inputs.invariantViolations.length;
         return {

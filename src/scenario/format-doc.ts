@@ -70,7 +70,13 @@ request, \`amplification\` = attempts the servers saw per client request — giv
 count them at that server). \`where.service\` is the Service name as \`viz stat svc/<name>\` shows it
 (\`auth\`, not \`auth.payments\`). A \`where\` naming only \`server\` measures that workload's inbound
 side, as \`linkerd viz stat deploy/<name>\` does. \`utilization\` is busy slot-time over slot-time of
-the servers \`where.server\` names (all, if absent). Invariants: \`requests-end-once\` (every request
+the servers \`where.server\` names (all, if absent). \`latencyAbove\` is the fraction of the requests
+\`where\` selects whose latency exceeds its \`threshold\` (\`{metric: latencyAbove, threshold: 50ms,
+where: {...}, between: [0.1, 0.2]}\`), read from the HDR latency histogram (3 significant digits).
+\`queueDelayMean\` and \`queueDelayP99\` are the waits in the app containers' queues of the servers
+\`where.server\` names (all, if absent): from a request reaching the container, after the inbound
+proxy, to the start of its service, 0 when a concurrency slot was free, counted where service
+starts. Invariants: \`requests-end-once\` (every request
 is answered exactly once) is checked online in every run; naming it makes it an expectation.
 `;
 

@@ -120,6 +120,8 @@ function normalizeCall(c: ParsedCall): CallSpec {
     ...(c.protocol !== "auto" ? { protocol: c.protocol } : {}),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(forward !== false ? { forwardHeaders: forward } : {}),
+    ...(c.async ? { afterResponse: true } : {}),
+    ...(c.probability < 1 ? { probability: c.probability } : {}),
   };
 }
 
@@ -237,11 +239,26 @@ function normalizeCheck(e: ParsedExpectation, defaultWindow: [number, number]): 
       ...(e.allowEmpty ? { allowEmpty: true } : {}),
     }];
   }
+  if (e.canary !== undefined) {
+    const c = e.canary;
+    const verdict = c.promoted !== undefined ? "promoted" : "rolledBack";
+    return [{
+      name: e.name,
+      kind: "canary",
+      ...(c.name !== undefined ? { canary: c.name } : {}),
+      ...(c.cluster !== undefined ? { cluster: c.cluster } : {}),
+      verdict,
+      happened: (verdict === "promoted" ? c.promoted : c.rolledBack) === true,
+      afterUs: c.after,
+      ...(c.within !== undefined ? { withinUs: c.within } : {}),
+      ...(c.atLeast !== undefined ? { atLeastUs: c.atLeast } : {}),
+    }];
+  }
   if (e.reached !== undefined) return [{ name: e.name, kind: "reached", mark: e.reached, bound: boundOf(e) ?? { atLeast: 1 } }];
   if (e.metric !== undefined) {
     const bound = boundOf(e) as Bound;
     const where = Object.fromEntries(Object.entries(e.where).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    return [{ name: e.name, kind: "metric", metric: e.metric, where, window: e.window ?? defaultWindow, bound, ...(e.allowEmpty ? { allowEmpty: true } : {}) }];
+    return [{ name: e.name, kind: "metric", metric: e.metric, where, window: e.window ?? defaultWindow, bound, ...(e.threshold !== undefined ? { thresholdUs: e.threshold } : {}), ...(e.allowEmpty ? { allowEmpty: true } : {}) }];
   }
   return [];
 }
@@ -341,7 +358,7 @@ function explainBehavior(b: BehaviorSpec): Record<string, unknown> {
 
 /** A call with every default filled in. */
 function explainCall(c: CallSpec): Record<string, unknown> {
-  return { to: c.to, method: c.method, required: c.required, protocol: c.protocol ?? "auto", headers: c.headers ?? {}, forwardHeaders: c.forwardHeaders ?? false };
+  return { to: c.to, method: c.method, required: c.required, protocol: c.protocol ?? "auto", headers: c.headers ?? {}, forwardHeaders: c.forwardHeaders ?? false, async: c.afterResponse ?? false, probability: c.probability ?? 1 };
 }
 
 /** Errors as a user writes them: a gRPC status by its name. */
@@ -390,11 +407,23 @@ function explainExpectation(e: ExpectSpec): Record<string, unknown> {
 function explainCheck(e: ExpectSpec): Record<string, unknown> {
   switch (e.kind) {
     case "metric":
-      return { name: e.name, metric: e.metric, where: e.where, window: e.window.map(formatDurationUs), ...e.bound, ...(e.allowEmpty === true ? { allowEmpty: true } : {}) };
+      return { name: e.name, metric: e.metric, ...(e.thresholdUs !== undefined ? { threshold: formatDurationUs(e.thresholdUs) } : {}), where: e.where, window: e.window.map(formatDurationUs), ...e.bound, ...(e.allowEmpty === true ? { allowEmpty: true } : {}) };
     case "reached":
       return { name: e.name, reached: e.mark, ...e.bound };
     case "invariant":
       return { name: e.name, invariant: e.invariant };
+    case "canary":
+      return {
+        name: e.name,
+        canary: {
+          ...(e.canary === undefined ? {} : { name: e.canary }),
+          ...(e.cluster === undefined ? {} : { cluster: e.cluster }),
+          [e.verdict]: e.happened,
+          after: formatDurationUs(e.afterUs),
+          ...(e.withinUs === undefined ? {} : { within: formatDurationUs(e.withinUs) }),
+          ...(e.atLeastUs === undefined ? {} : { atLeast: formatDurationUs(e.atLeastUs) }),
+        },
+      };
     case "failover":
       return {
         name: e.name,

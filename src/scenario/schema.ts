@@ -18,6 +18,7 @@ export const METRICS = [
   "latencyMean", "latencyP50", "latencyP95", "latencyP99", "actualLatencyP50", "actualLatencyP95", "actualLatencyP99",
   "attempts", "retries", "retryRatio", "amplification", "budgetExhausted", "failFast", "loadShed",
   "failed", "duplicates", "inFlight", "utilization",
+  "latencyAbove", "queueDelayMean", "queueDelayP99",
 ] as const satisfies readonly Metric[];
 // Fails to compile when spec.ts gains a metric this list lacks.
 const metricsComplete: Exclude<Metric, (typeof METRICS)[number]> extends never ? true : false = true;
@@ -209,6 +210,16 @@ const call = z.strictObject({
     .union([z.boolean(), z.array(headerName)], { error: "expected true, false or a list of header names" })
     .prefault(false)
     .describe("Copy headers of the request being served onto this call: `true` for all (but content-type, which `protocol` decides), or a list of names. `headers` wins over a copied one."),
+  async: z
+    .boolean()
+    .prefault(false)
+    .describe("Fire-and-forget: the call is made right after the response is sent, whatever that response was, and its outcome is ignored (`required` does not apply) and its latency not added. It is still a request through the pod's own outbound path, seen by the metrics and `viz edges`; if the pod dies first it is not made, and one in flight ends with the pod's other requests. Sequential and parallel calls without `async` run as before, and the response waits only for them."),
+  probability: z
+    .number()
+    .min(0)
+    .max(1)
+    .prefault(1)
+    .describe("Chance the call is made for a given request, drawn per request from the pod's stream `app/<pod>/calls` (no draw at 1); a call not made counts as succeeded. Each call draws on its own: a behaviour whose one call is `async` with probability p sends each request it served on with probability p, as routing in an open Jackson network does (scenarios/jackson-network.yaml)."),
 });
 
 const route = z.strictObject({
@@ -440,12 +451,15 @@ const change = z
   });
 
 const BOUNDS = ["equals", "atMost", "atLeast", "between"] as const;
-const EXPECT_KINDS = ["metric", "reached", "invariant", "failover"] as const;
+const EXPECT_KINDS = ["metric", "reached", "invariant", "failover", "canary"] as const;
 
 const expectation = z
   .strictObject({
     name: z.string().min(1).describe("What this expectation says, in words."),
     metric: z.enum(METRICS).optional().describe("The measured quantity."),
+    threshold: durationSchema()
+      .optional()
+      .describe("`latencyAbove` only, and required there: the latency a request must exceed to count, e.g. `50ms`. The fraction is read from the HDR latency histogram, so it has its resolution (3 significant digits): a latency within 0.1 % of the threshold may count as not above it."),
     where: z
       .strictObject({
         traffic: z.string().min(1).optional().describe("A traffic entry's name."),
@@ -484,6 +498,18 @@ const expectation = z
       })
       .optional()
       .describe("Failover timing: how long after `after` the primary loses its weight, at the operator's patch or once every proxy has switched."),
+    canary: z
+      .strictObject({
+        name: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, { error: "expected namespace/name of a Canary" }).optional().describe("`namespace/name` of the Flagger Canary. Default: the scenario's only Canary."),
+        cluster: z.string().min(1).optional().describe("The cluster the Canary lives in. Default: the only one holding it."),
+        promoted: z.boolean().optional().describe("`true`: Flagger finished a promotion (phase Succeeded after an analysis) after `after`; `false`: it did not."),
+        rolledBack: z.boolean().optional().describe("`true`: Flagger rolled the canary back (phase Failed) after `after`; `false`: it did not."),
+        after: durationSchema().prefault("0s").describe("Measure from this instant (usually the change that starts the rollout)."),
+        within: durationSchema().optional().describe("With `true`: it happened within this long after `after`."),
+        atLeast: durationSchema().optional().describe("With `true`: it happened no sooner than this long after `after` (with `within`: a two-sided band)."),
+      })
+      .optional()
+      .describe("Flagger's verdict on a Canary: promoted or rolled back, and when, counted from `after`."),
     allowEmpty: z
       .boolean()
       .prefault(false)
@@ -512,6 +538,12 @@ function checkExpectationShape(e: Record<string, unknown>, ctx: z.RefinementCtx)
   }
   if (bounds.length > 1) ctx.addIssue({ code: "custom", path: [bounds[1] as string], message: `give one bound, not ${bounds.join(" and ")}` });
   const kind = kinds[0];
+  if (e["metric"] === "latencyAbove" && e["threshold"] === undefined) {
+    ctx.addIssue({ code: "custom", path: ["threshold"], message: "latencyAbove needs a threshold: the latency a request must exceed to count", params: { expected: "a duration such as 50ms" } });
+  }
+  if (e["threshold"] !== undefined && e["metric"] !== "latencyAbove") {
+    ctx.addIssue({ code: "custom", path: ["threshold"], message: `threshold applies only to metric: latencyAbove${typeof e["metric"] === "string" ? `, not ${e["metric"]}` : ""}` });
+  }
   if (kind === "metric" && bounds.length === 0) {
     ctx.addIssue({ code: "custom", message: "a metric expectation needs a bound", params: { expected: BOUNDS.join(", ") } });
   }
@@ -522,7 +554,15 @@ function checkExpectationShape(e: Record<string, unknown>, ctx: z.RefinementCtx)
     const extra = (["where", "window"] as const).find((k) => e[k] !== undefined && !(k === "where" && Object.keys(e[k] as object).length === 0));
     if (extra !== undefined) ctx.addIssue({ code: "custom", path: [extra], message: `${extra} applies only to metric expectations` });
   }
-  if ((kind === "invariant" || kind === "failover") && bounds.length > 0) {
+  if (kind === "canary") {
+    const c = e["canary"] as Record<string, unknown>;
+    const verdicts = ["promoted", "rolledBack"].filter((k) => c[k] !== undefined);
+    if (verdicts.length !== 1) ctx.addIssue({ code: "custom", path: ["canary"], message: "a canary expectation says one verdict", params: { expected: "promoted: true|false or rolledBack: true|false" } });
+    if ((c["within"] !== undefined || c["atLeast"] !== undefined) && verdicts.length === 1 && c[verdicts[0] as string] === false) {
+      ctx.addIssue({ code: "custom", path: ["canary", c["within"] !== undefined ? "within" : "atLeast"], message: "a time bound needs the verdict to be true (it says when it happened)" });
+    }
+  }
+  if ((kind === "invariant" || kind === "failover" || kind === "canary") && bounds.length > 0) {
     ctx.addIssue({ code: "custom", path: [bounds[0] as string], message: `${kind} expectations take no bound` });
   }
 }

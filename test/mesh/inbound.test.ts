@@ -38,6 +38,7 @@ function world() {
     record: (startUs, endUs, success, status) => recorded.push({ startUs, endUs, success, ...(status === undefined ? {} : { status }) }),
     busy: () => {},
     setConcurrency: () => {},
+    waited: () => {},
   };
   const counter: CounterSeries = { add: (atUs) => arrivals.push(atUs) };
   const edges = new EdgeBook();
@@ -57,7 +58,7 @@ function world() {
   /** The server pod with a real app of `behavior` behind its inbound proxy. */
   const withApp = (behavior: BehaviorSpec): InboundProxy => {
     const appHost = new PodAppHost(server, host);
-    const app = new App(behavior, appHost, { latency: sim.rng("app/latency"), errors: sim.rng("app/errors") });
+    const app = new App(behavior, appHost, { latency: sim.rng("app/latency"), errors: sim.rng("app/errors"), calls: sim.rng("app/calls") });
     server.app = app;
     inbound = new InboundProxy(server, host, appInboundTarget(app, appHost, behavior.queueLimit));
     return inbound;

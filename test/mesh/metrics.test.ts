@@ -361,3 +361,77 @@ describe("Little's law over the run", () => {
     expect(run(false, S)[0]).toMatch(/^Little's law does not hold for .*in flight 0\.095 on average, but completions × mean latency = 0\.595/);
   });
 });
+
+describe("latencyAbove: the fraction of requests slower than a threshold", () => {
+  // Latencies 1..10 000 µs, one each, in a registered window: exactly 10 000 − t of them exceed t.
+  const m = metrics();
+  const req = m.request(checkout);
+  for (let us = 1; us <= 10_000; us += 1) req.record(25 * S - us, 25 * S, true, 200);
+  const above = (t: number) => m.latencyAbove({}, [20 * S, 30 * S], t, "client");
+
+  it.each([1_000, 2_500, 5_000, 9_000])("uniform 1..10000 µs above %i µs is (10000 − t)/10000 within the HDR resolution", (t) => {
+    // The threshold's HDR bucket is at most t/1024 wide (3 significant digits), and latencies in it count as not above.
+    const want = (10_000 - t) / 10_000;
+    expect(above(t)).toBeLessThanOrEqual(want);
+    expect(above(t)).toBeGreaterThanOrEqual(want - Math.ceil(t / 1024) / 10_000);
+  });
+  it("is 1 below every latency and 0 at or above the largest", () => {
+    expect(above(0)).toBe(1);
+    expect(above(10_000)).toBe(0);
+    expect(above(60 * S)).toBe(0);
+  });
+  it("is NaN without requests", () => expect(metrics().latencyAbove({}, [20 * S, 30 * S], 1_000, "client")).toBeNaN());
+  it("reads the servers' series on the server side", () => {
+    const m2 = metrics();
+    const pod = m2.server({ server: "east/payments/auth", pod: "auth-0" });
+    for (const ms of [1, 2, 3, 40]) pod.record(21 * S, 21 * S + ms * MS, true, 200);
+    expect(m2.latencyAbove({ server: "east/payments/auth" }, [20 * S, 30 * S], 10 * MS, "server")).toBe(0.25);
+    expect(m2.latencyAbove({ server: "east/payments/auth" }, [20 * S, 30 * S], 10 * MS, "client")).toBeNaN();
+  });
+  it("interpolates inside Linkerd's buckets for an unregistered window", () => {
+    // 100 requests of 15 ms in [40 s, 50 s): all in the (10, 20] ms bucket, so above 12.5 ms is
+    // (20 − 12.5)/(20 − 10) = 0.75 of them, above 10 ms all, above 20 ms none.
+    const m2 = metrics();
+    const r = m2.request(checkout);
+    for (let t = 40 * S; t < 50 * S; t += 100 * MS) r.record(t, t + 15 * MS, true, 200);
+    const approx = (t: number) => m2.latencyAbove({}, [40 * S, 50 * S], t, "client");
+    expect(approx(12.5 * MS)).toBeCloseTo(0.75, 12);
+    expect(approx(10 * MS)).toBe(1);
+    expect(approx(20 * MS)).toBe(0);
+  });
+});
+
+describe("queue delay at a server", () => {
+  it("summarises the waits recorded where service started, zero waits included", () => {
+    const m = metrics();
+    const pod = m.server({ server: "east/payments/auth", pod: "auth-0" });
+    // Waits 0, 0, 2 ms and 6 ms, one starting service before the window (not counted).
+    pod.waited(0, 21 * S);
+    pod.waited(0, 22 * S);
+    pod.waited(2 * MS, 23 * S);
+    pod.waited(6 * MS, 29 * S);
+    pod.waited(50 * MS, 19 * S);
+    const d = m.queueDelay({ server: "east/payments/auth" }, [20 * S, 30 * S]);
+    expect(d.mean).toBe((2 + 6) * MS / 4);
+    // The p99 is the largest wait, to the HDR histogram's resolution (3 significant digits).
+    expect(Math.abs(d.p99 / (6 * MS) - 1)).toBeLessThanOrEqual(0.001);
+    expect(d.p50).toBe(0);
+  });
+  it("sums pods of one workload, and is NaN for a workload that waited for nothing", () => {
+    const m = metrics();
+    m.server({ server: "east/payments/auth", pod: "auth-0" }).waited(4 * MS, 21 * S);
+    m.server({ server: "east/payments/auth", pod: "auth-1" }).waited(0, 21 * S);
+    m.server({ server: "east/payments/web", pod: "web-0" });
+    expect(m.queueDelay({ server: "east/payments/auth" }, [20 * S, 30 * S]).mean).toBe(2 * MS);
+    expect(m.queueDelay({ server: "east/payments/web" }, [20 * S, 30 * S]).mean).toBeNaN();
+  });
+  it("keeps bounded memory: its timeline coarsens with every other series", () => {
+    const m = new MeshMetrics({ bucketUs: S, warmupUs: 0, durationUs: 8 * S, windows: [], maxBuckets: 16 });
+    const pod = m.server({ server: "east/payments/auth", pod: "auth-0" });
+    for (let t = 0; t < 160 * S; t += S / 4) pod.waited(MS, t);
+    expect(m.storedBuckets()).toBeLessThanOrEqual(16);
+    // An unregistered window is answered from the buckets: 4 waits of 1 ms per second.
+    const d = m.queueDelay({}, [0, 160 * S]);
+    expect(d.mean).toBe(MS);
+  });
+});

@@ -84,4 +84,30 @@ describe("explain", () => {
     expect(comparable(again.spec)).toEqual(comparable(first.spec));
     expect(again.explain).toEqual({ ...first.explain, clusters: expect.any(Array) });
   });
+
+  it("shows async calls, call probabilities and a latencyAbove threshold, and loads them back", () => {
+    const yaml = `name: fire
+seed: 1
+duration: 1m
+clusters: [{name: c, services: [{name: a}, {name: b}]}]
+behavior:
+  - select: {deployment: a}
+    calls: [{to: "http://b.default.svc.cluster.local/", async: true, probability: 0.25}, {to: "http://b.default.svc.cluster.local/x"}]
+expect:
+  - {name: slow, metric: latencyAbove, threshold: 50ms, where: {server: c/default/b}, atMost: 0.1}
+`;
+    const first = loadOk("/t/fire.yaml", { "/t/fire.yaml": yaml });
+    expect(first.spec.behavior[0]?.calls).toEqual([
+      { to: "http://b.default.svc.cluster.local/", method: "GET", required: true, afterResponse: true, probability: 0.25 },
+      { to: "http://b.default.svc.cluster.local/x", method: "GET", required: true },
+    ]);
+    const calls = (first.explain["behavior"] as Array<Record<string, unknown>>)[0]?.["calls"] as Array<Record<string, unknown>>;
+    expect(calls.map((c) => [c["async"], c["probability"]])).toEqual([[true, 0.25], [false, 1]]);
+    expect(first.explain["expect"]).toEqual([
+      { name: "slow", metric: "latencyAbove", threshold: "50ms", where: { server: "c/default/b" }, window: ["0s", "1m"], atMost: 0.1, seeds: { atLeast: 1 } },
+    ]);
+    const again = loadOk("/t/again.yaml", { "/t/again.yaml": stringify({ ...first.explain, clusters: [{ name: "c", services: [{ name: "a" }, { name: "b" }] }] }) });
+    expect(again.spec.behavior).toEqual(first.spec.behavior);
+    expect(again.spec.expect).toEqual(first.spec.expect);
+  });
 });

@@ -85,7 +85,7 @@ describe("gRPC errors, headers and query strings in a scenario", () => {
   it("explains gRPC statuses by name and every default, and the explanation loads back into the same world", () => {
     const explained = r.explain as { behavior: Array<Record<string, unknown>>; traffic: Array<Record<string, unknown>> };
     expect(explained.behavior[0]?.["errors"]).toEqual({ rate: 0.2, status: 200, grpcStatus: "UNAVAILABLE", grpcStatusIn: "headers" });
-    expect((explained.behavior[0]?.["calls"] as unknown[])[1]).toEqual({ to: "http://server.default.svc.cluster.local/y", method: "GET", required: true, protocol: "grpc", headers: {}, forwardHeaders: false });
+    expect((explained.behavior[0]?.["calls"] as unknown[])[1]).toEqual({ to: "http://server.default.svc.cluster.local/y", method: "GET", required: true, protocol: "grpc", headers: {}, forwardHeaders: false, async: false, probability: 1 });
     expect(explained.traffic[1]?.["protocol"]).toBe("grpc");
     expect(explained.traffic[0]?.["protocol"]).toBe("auto");
     const again = load(stringify({ ...r.explain, clusters: [{ name: "east", services: [{ name: "client" }, { name: "server" }] }] }));

@@ -263,6 +263,28 @@ const cases: Case[] = [
     suggestion: "retryRatio",
   },
   {
+    what: "latencyAbove without a threshold says it needs one",
+    yaml: `${BASE}expect:\n  - {name: slow, metric: latencyAbove, atMost: 0.1}\n`,
+    path: "expect[0].threshold",
+    at: "{name: slow",
+    message: /latencyAbove needs a threshold: the latency a request must exceed to count/,
+    expected: /a duration such as 50ms/,
+  },
+  {
+    what: "a threshold on another metric is refused where it is written",
+    yaml: `${BASE}expect:\n  - {name: slow, metric: latencyP99, threshold: 50ms, atMost: 80}\n`,
+    path: "expect[0].threshold",
+    at: "50ms",
+    message: /threshold applies only to metric: latencyAbove, not latencyP99/,
+  },
+  {
+    what: "a call probability above 1 is refused",
+    yaml: BASE.replace("concurrency: 4", "concurrency: 4\n    calls: [{to: http://client.default.svc.cluster.local/, probability: 1.5}]"),
+    path: "behavior[0].calls[0].probability",
+    at: "1.5",
+    message: /must be ≤ 1 \(got 1\.5\)/,
+  },
+  {
     what: "a fault selecting a cluster that does not exist names the one it resembles",
     yaml: `${BASE}faults:\n  - {at: 1s, killPods: {select: {cluster: eats}}}\n`,
     path: "faults[0].killPods.select.cluster",

@@ -7,13 +7,19 @@ import { describe, expect, it } from "vitest";
 import { type DistributionSpec, makeDistribution } from "../../src/sim/distributions.js";
 import { quantile, runStation, type StationResult } from "../../src/sim/queueing.js";
 import {
+  asymptoticVariance,
   erlangC,
   md1MeanWait,
   mm1MeanInSystem,
   mm1MeanSojourn,
   mm1SojournQuantile,
+  mmcChain,
   mmcMeanSojourn,
+  mmcMeanWait,
+  mmcMeanWaitSigma,
   mmcSojournQuantile,
+  mmcWaitExceeds,
+  mmcWaitQuantile,
 } from "../../src/sim/queueing-theory.js";
 import { checkDeterminism } from "../../src/sim/determinism.js";
 import { Simulation } from "../../src/sim/simulation.js";
@@ -45,6 +51,30 @@ describe("closed forms used as oracles", () => {
   it("M/M/c with one server is M/M/1", () => {
     expect(mmcMeanSojourn(1, 0.7, 1)).toBeCloseTo(mm1MeanSojourn(0.7, 1), 12);
     expect(mmcSojournQuantile(1, 0.7, 1, 0.99)).toBeCloseTo(mm1SojournQuantile(0.7, 1, 0.99), 6);
+  });
+
+  it("the wait in queue is the sojourn less one service, and its quantile inverts P(Wq > t)", () => {
+    expect(mmcMeanWait(2, 1.6, 1)).toBeCloseTo(mmcMeanSojourn(2, 1.6, 1) - 1, 12);
+    const t = mmcWaitQuantile(2, 1.6, 1, 0.99);
+    expect(mmcWaitExceeds(2, 1.6, 1, t)).toBeCloseTo(0.01, 12);
+    // Below the probability of waiting at all (C = 0.711), the quantile is no wait.
+    expect(mmcWaitQuantile(2, 1.6, 1, 0.2)).toBe(0);
+  });
+
+  it("the queue-length chain's variance of ∫N dt is M/M/1's closed form 2ρ(1 + ρ)/(μ(1 − ρ)⁴)", () => {
+    for (const [lambda, mu] of [[0.5, 1], [0.8, 1], [0.3, 2]] as const) {
+      const rho = lambda / mu;
+      expect(rel(asymptoticVariance(mmcChain(1, lambda, mu), (k) => k, () => 0), (2 * rho * (1 + rho)) / (mu * (1 - rho) ** 4))).toBeLessThan(1e-6);
+    }
+  });
+
+  it("the chain stops where its probabilities are negligible, so a light load does not blow rounding up", () => {
+    // At ρ = 0.1 the probabilities fall tenfold per state: π_k ≈ 1e-24 by k ≈ 24.
+    const chain = mmcChain(1, 0.1, 1);
+    expect(chain.pi.length).toBeLessThan(30);
+    const sigma = mmcMeanWaitSigma(chain, 1e4);
+    expect(Number.isFinite(sigma) && sigma > 0).toBe(true);
+    expect(() => mmcChain(2, 2, 1)).toThrow(/no stationary law/);
   });
 });
 
