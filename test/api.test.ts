@@ -35,7 +35,8 @@ describe("runScenario", () => {
     expect(emojivoto.result["diagnostics"]).toEqual([]);
     expect(emojivoto.result["ignoredKinds"]).toEqual([{ kind: "ServiceAccount", count: 3, objects: ["ServiceAccount emojivoto/emoji", "ServiceAccount emojivoto/voting", "ServiceAccount emojivoto/web"] }]);
     const shapes = okRun(runScenario(resolve(import.meta.dirname, "fixtures/real-shapes/unsupported-kinds/scenario.yaml")));
-    expect(shapes.findings.diagnostics.map((d) => [d.severity, d.code])).toEqual(Array.from({ length: 5 }, () => ["warning", "retry-non-idempotent"]));
+    // Flagger's Canary is simulated; its autoscalerRef is not, and says so.
+    expect(shapes.findings.diagnostics.map((d) => [d.severity, d.code])).toEqual([["warning", "canary-not-simulated"], ...Array.from({ length: 5 }, () => ["warning", "retry-non-idempotent"])]);
     expect(shapes.findings.notSimulated.entries.map((e) => e.kind ?? e.field)).toContain("Server");
     expect(shapes.result["notSimulated"]).toEqual(shapes.findings.notSimulated.entries);
   });

@@ -20,14 +20,17 @@ function capture(fn: (out: (s: string) => void, err: (s: string) => void) => num
 const SHAPES = "test/fixtures/real-shapes/unsupported-kinds";
 const SCENARIO = `${SHAPES}/scenario.yaml`;
 const PROFILE = "ServiceProfile emojivoto/voting-svc.emojivoto.svc.cluster.local";
+/** Flagger's canary is simulated; its autoscalerRef is not, and says so. */
+const CANARY_WARNING = "warning canary-not-simulated: [prod] Canary emojivoto/web spec.autoscalerRef";
 const GROUPED = [
-  "meshsim check finds 5 warnings in the scenario (--verbose lists every one):",
+  "meshsim check finds 6 warnings in the scenario (--verbose lists every one):",
+  CANARY_WARNING,
+  "    manifests/canary.yaml:13:3: the autoscaler is not simulated: replicas stay as the Deployments say",
   `warning retry-non-idempotent ×5: [prod] ${PROFILE} spec.routes[0].isRetryable, spec.routes[1].isRetryable, spec.routes[2].isRetryable, and 2 more`,
 ];
 /** Each kind the fixture holds that meshsim does not simulate, and how its consequence starts. */
 const KINDS: Array<[string, string, string]> = [
   ["AuthorizationPolicy", "emojivoto/web-http-authn", "authorization is not simulated: in the cluster, clients it does not allow are refused (HTTP 403"],
-  ["Canary", "emojivoto/web", "progressive delivery is not simulated"],
   ["HorizontalPodAutoscaler", "emojivoto/web", "autoscaling is not simulated"],
   ["Ingress", "emojivoto/web-ingress", "ingress controllers are not simulated"],
   ["Job", "emojivoto/seed-votes", "batch jobs are not simulated"],
@@ -49,8 +52,8 @@ describe("meshsim run on manifests with kinds it does not simulate", () => {
   });
 
   it("groups the five warnings of one code on one line, then the first one's place and message", () => {
-    expect(lines.slice(0, 2)).toEqual(GROUPED);
-    expect(lines[2]).toMatch(/^ {4}manifests\/voting-profile\.yaml:\d+:\d+: route "VoteDoughnut" is isRetryable and its condition can match POST/);
+    expect(lines.slice(0, 4)).toEqual(GROUPED);
+    expect(lines[4]).toMatch(/^ {4}manifests\/voting-profile\.yaml:\d+:\d+: route "VoteDoughnut" is isRetryable and its condition can match POST/);
     expect(lines.filter((l) => l.includes("retry-non-idempotent"))).toHaveLength(1);
   });
 
@@ -74,7 +77,7 @@ describe("meshsim run on manifests with kinds it does not simulate", () => {
     const v = capture((o, e) => runCommand([SCENARIO], { verbose: true }, o, e));
     const full = v.out.split("\n").filter((l) => l.includes(": warning retry-non-idempotent: "));
     expect(full).toEqual([0, 1, 2, 3, 4].map((i) => expect.stringMatching(new RegExp(`^manifests/voting-profile\\.yaml:\\d+:\\d+: warning retry-non-idempotent: \\[prod\\] ${escape(PROFILE)} spec\\.routes\\[${i}\\]\\.isRetryable$`))));
-    expect(v.out).toMatch(/^meshsim check finds 5 warnings in the scenario:$/m);
+    expect(v.out).toMatch(/^meshsim check finds 6 warnings in the scenario:$/m);
     expect(v.out).not.toMatch(/and 2 more/);
   });
 
@@ -86,7 +89,10 @@ describe("meshsim run on manifests with kinds it does not simulate", () => {
       notSimulated: Array<{ kind?: string; field?: string; count: number; objects: string[]; consequence: string }>;
       ignoredKinds: Array<{ kind: string; count: number }>;
     };
-    expect(json.diagnostics.map((d) => [d.severity, d.code, d.cluster, d.field])).toEqual([0, 1, 2, 3, 4].map((i) => ["warning", "retry-non-idempotent", "prod", `spec.routes[${i}].isRetryable`]));
+    expect(json.diagnostics.map((d) => [d.severity, d.code, d.cluster, d.field])).toEqual([
+      ["warning", "canary-not-simulated", "prod", "spec.autoscalerRef"],
+      ...[0, 1, 2, 3, 4].map((i) => ["warning", "retry-non-idempotent", "prod", `spec.routes[${i}].isRetryable`]),
+    ]);
     expect(json.notSimulated.map((e) => [e.kind ?? e.field, e.count])).toEqual([...KINDS.map(([kind]) => [kind, 1]), ["annotation config.linkerd.io/proxy-cpu-limit", 1]]);
     expect(json.notSimulated.find((e) => e.kind === "Server")).toMatchObject({ objects: ["Server emojivoto/web-http"], consequence: expect.stringMatching(/403/) });
     expect(json.ignoredKinds.map((k) => [k.kind, k.count])).toEqual([["ConfigMap", 1], ["ServiceAccount", 2]]);
@@ -95,7 +101,7 @@ describe("meshsim run on manifests with kinds it does not simulate", () => {
   it("--strict turns the warnings into exit 1, and says why", () => {
     const s = capture((o, e) => runCommand([SCENARIO], { strict: true }, o, e));
     expect(s.code).toBe(1);
-    expect(s.err).toContain(`--strict: ${SCENARIO} fails on what meshsim check finds (5 warnings)`);
+    expect(s.err).toContain(`--strict: ${SCENARIO} fails on what meshsim check finds (6 warnings)`);
   });
 });
 
@@ -136,24 +142,25 @@ describe("meshsim check groups repeated diagnostics the same way", () => {
     const r = capture((o, e) => checkCommand([manifests], {}, o, e));
     expect(r.code).toBe(0);
     const lines = r.out.split("\n");
-    expect(lines[0]).toBe(`warning retry-non-idempotent ×5: ${PROFILE} spec.routes[0].isRetryable, spec.routes[1].isRetryable, spec.routes[2].isRetryable, and 2 more`);
-    expect(lines[1]).toMatch(new RegExp(`^ {4}${escape(manifests)}/voting-profile\\.yaml:\\d+:\\d+: route "VoteDoughnut"`));
-    expect(lines.slice(2, 5)).toEqual(["", "5 warnings (--verbose lists every one)", ""]);
-    expect(lines[5]).toBe("not simulated (what these do in the cluster is not part of this result):");
-    expect(lines.slice(6, 6 + KINDS.length).map((l) => l.slice(0, l.indexOf(" ("))).map((l) => l.trim())).toEqual(KINDS.map(([kind]) => `${kind} ×1`));
+    expect(lines[0]).toBe("warning canary-not-simulated: Canary emojivoto/web spec.autoscalerRef");
+    expect(lines[2]).toBe(`warning retry-non-idempotent ×5: ${PROFILE} spec.routes[0].isRetryable, spec.routes[1].isRetryable, spec.routes[2].isRetryable, and 2 more`);
+    expect(lines[3]).toMatch(new RegExp(`^ {4}${escape(manifests)}/voting-profile\\.yaml:\\d+:\\d+: route "VoteDoughnut"`));
+    expect(lines.slice(4, 7)).toEqual(["", "6 warnings (--verbose lists every one)", ""]);
+    expect(lines[7]).toBe("not simulated (what these do in the cluster is not part of this result):");
+    expect(lines.slice(8, 8 + KINDS.length).map((l) => l.slice(0, l.indexOf(" ("))).map((l) => l.trim())).toEqual(KINDS.map(([kind]) => `${kind} ×1`));
     expect(lines[lines.length - 1]).toBe(IGNORED);
   });
 
   it("--verbose shows all of them", () => {
     const r = capture((o, e) => checkCommand([manifests], { verbose: true }, o, e));
     expect(r.out.split("\n").filter((l) => / warning retry-non-idempotent: /.test(l))).toHaveLength(5);
-    expect(r.out).toMatch(/^5 warnings$/m);
+    expect(r.out).toMatch(/^6 warnings$/m);
   });
 
   it("--json adds notSimulated[] and ignoredKinds[] beside diagnostics[]", () => {
     const r = capture((o, e) => checkCommand([manifests], { json: true }, o, e));
     const json = JSON.parse(r.out) as { diagnostics: unknown[]; notSimulated: Array<{ kind?: string }>; ignoredKinds: Array<{ kind: string }> };
-    expect(json.diagnostics).toHaveLength(5);
+    expect(json.diagnostics).toHaveLength(6);
     expect(json.notSimulated.map((e) => e.kind).filter((k) => k !== undefined)).toEqual(KINDS.map(([kind]) => kind));
     expect(json.ignoredKinds.map((k) => k.kind)).toEqual(["ConfigMap", "ServiceAccount"]);
   });

@@ -6,6 +6,7 @@
 
 import { type Diagnostic, annotationField, objectRef } from "../policy/diagnostics.js";
 import { failoverDiagnostics } from "../policy/failover.js";
+import { FLAGGER_DEFAULTS, parseCanary } from "../policy/flagger.js";
 import { ACCRUAL_MODE, parseFailureAccrualConfig } from "../policy/failure-accrual-config.js";
 import { parseGrpcRoute } from "../policy/grpc-route.js";
 import { type OutboundRoute, parseHttpRoute } from "../policy/http-route.js";
@@ -99,6 +100,7 @@ export function checkObjects(objects: readonly K8sObject[], opts: CheckOptions =
   const current = reportDuplicates(c, objects);
   const world = buildWorld(c, current, opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
   for (const obj of current) if (obj.kind === "Link") c.add(parseLink(withNamespace(obj)).diagnostics, obj);
+  for (const obj of current) if (obj.kind === "Canary" && obj.apiVersion.startsWith("flagger.app/")) checkCanary(c, world, obj);
   for (const svc of world.services.values()) checkServiceAnnotations(c, world, svc.obj);
   checkReferences(c, world);
   checkStacks(c, world);
@@ -153,6 +155,27 @@ function buildWorld(c: Collector, objects: readonly K8sObject[], domain: string)
     }
   }
   return world;
+}
+
+/** A Flagger Canary: what Flagger will not do with it, and a target it cannot work with. */
+function checkCanary(c: Collector, world: World, obj: K8sObject): void {
+  const parsed = parseCanary(withNamespace(obj));
+  c.add(parsed.diagnostics, obj);
+  const canary = parsed.value;
+  if (canary === undefined) return;
+  const ref = describeObject(obj);
+  const target = world.deployments.find((d) => d.obj.kind === "Deployment" && d.value.namespace === canary.namespace && d.value.name === canary.target);
+  if (target === undefined) {
+    c.add([{ severity: "warning", code: "canary-target-not-found", object: ref, field: "spec.targetRef.name",
+      message: `Deployment ${canary.namespace}/${canary.target} does not exist: Flagger cannot initialise this Canary, so nothing is created or routed.` }], obj);
+    return;
+  }
+  const spec = isRec(target.obj.raw["spec"]) ? target.obj.raw["spec"] : {};
+  const selector = isRec(spec["selector"]) && isRec(spec["selector"]["matchLabels"]) ? spec["selector"]["matchLabels"] : {};
+  if (!FLAGGER_DEFAULTS.selectorLabels.some((k) => typeof selector[k] === "string")) {
+    c.add([{ severity: "warning", code: "canary-selector-label-missing", object: ref, field: "spec.targetRef.name",
+      message: `Deployment ${canary.namespace}/${canary.target}'s selector has none of the labels Flagger looks for (${FLAGGER_DEFAULTS.selectorLabels.join(", ")}): Flagger refuses to initialise this Canary.` }], obj);
+  }
 }
 
 function addViewErrors(c: Collector, obj: K8sObject, errors: readonly InputError[]): void {

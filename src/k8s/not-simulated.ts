@@ -56,7 +56,7 @@ export interface NotSimulatedOptions {
 }
 
 /** Kinds whose objects the simulator builds its world from (workloads besides). */
-const SIMULATED_KINDS: ReadonlySet<string> = new Set(["Namespace", "Service", "HTTPRoute", "GRPCRoute", "ServiceProfile", "TrafficSplit", "Link"]);
+const SIMULATED_KINDS: ReadonlySet<string> = new Set(["Namespace", "Service", "HTTPRoute", "GRPCRoute", "ServiceProfile", "TrafficSplit", "Link", "Canary"]);
 
 const AUTHZ_REFUSED = "in the cluster, clients it does not allow are refused (HTTP 403, gRPC PERMISSION_DENIED) and here they are served";
 
@@ -83,8 +83,7 @@ const CONSEQUENCES: Readonly<Record<string, string>> = {
   ReplicationController: "only Deployments, StatefulSets, DaemonSets and Pods run here: these pods do not, so Services that select them get no endpoints from them",
   PersistentVolume: "storage is not simulated: volume binding, attach and mount delays and disk latency are not part of pod start-up or service time here",
   PersistentVolumeClaim: "storage is not simulated: volume binding, attach and mount delays and disk latency are not part of pod start-up or service time here",
-  Canary: "progressive delivery is not simulated: Flagger would create primary and canary workloads, shift traffic to the canary step by step and roll back on a failed analysis; here the objects stay as written",
-  MetricTemplate: "canary analysis is not simulated: this query is never evaluated, so no promotion or rollback depends on it here",
+  MetricTemplate: "custom canary metrics are not evaluated: a Canary metric that uses this template counts as passing every analysis here, so no promotion or rollback depends on it",
   Rollout: "Argo Rollouts are not simulated: this Rollout's pods do not run here (Services that select them get no endpoints from them), and no canary steps or analysis happen",
   AnalysisTemplate: "rollout analysis is not simulated: this query is never evaluated, so no promotion or rollback depends on it here",
   ClusterAnalysisTemplate: "rollout analysis is not simulated: this query is never evaluated, so no promotion or rollback depends on it here",

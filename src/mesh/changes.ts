@@ -66,27 +66,41 @@ export class ChangeApplier {
       this.host.emit("change.failed", { entry: change.entry, change: record.change, reason: "cluster-lost" });
       return;
     }
-    const { writes, problem } = changeWrites((ref) => cluster.apiObject(ref), change);
+    const problem = this.write(cluster, change, record, () => {
+      this.host.emit("change.applied", { entry: change.entry, cluster: change.cluster, change: record.change, reason: kebab(change.action.kind) });
+    });
     if (problem !== undefined) {
       // The loader replayed every change in order, so only something the run itself did (a
-      // failover operator's patch) can have moved the object since.
-      record.failed = problem.message;
+      // failover operator's patch, Flagger) can have moved the object since.
+      record.failed = problem;
       this.host.emit("change.failed", { entry: change.entry, change: record.change, reason: "object-changed" });
-      return;
     }
-    this.host.emit("change.applied", { entry: change.entry, cluster: change.cluster, change: record.change, reason: kebab(change.action.kind) });
+  }
+
+  /**
+   * Make `change` in `cluster` now, as any client of its API server does (a scenario's change, or a
+   * controller such as Flagger): the same watches and controllers see it. Returns why it could not
+   * be made, or undefined; `record` (if given) hears when the chain delivered it, and `accepted`
+   * is called once the API server has accepted it, before anyone sees it.
+   */
+  write(cluster: Cluster, change: ChangeSpec, record?: ChangeRecord, accepted?: () => void): string | undefined {
+    const { writes, problem } = changeWrites((ref) => cluster.apiObject(ref), change);
+    if (problem !== undefined) return problem.message;
+    accepted?.();
     for (const w of writes) {
       const kind = (w.next ?? w.previous)?.kind ?? "";
       cluster.apiWrite(w, (seen) => {
+        if (record === undefined) return;
         record.seenAtUs = Math.max(record.seenAtUs ?? 0, seen.atUs);
         if (seen.lastProxyUs !== undefined) record.proxiesUpdatedAtUs = Math.max(record.proxiesUpdatedAtUs ?? 0, seen.lastProxyUs);
         if (seen.controlPlaneDown) record.pushDeferred = true;
       });
       if (WORKLOAD_KINDS.has(kind)) {
         this.host.deploymentController.written(cluster, w, (doneUs) => {
-          record.rolloutCompletedAtUs = Math.max(record.rolloutCompletedAtUs ?? 0, doneUs);
+          if (record !== undefined) record.rolloutCompletedAtUs = Math.max(record.rolloutCompletedAtUs ?? 0, doneUs);
         });
       }
     }
+    return undefined;
   }
 }

@@ -12,7 +12,8 @@ import { BackendCache, type BackendSet, type ConcreteBackendHost } from "./concr
 import type { Destination, ServiceRef } from "./destination.js";
 import { serviceKey } from "./destination.js";
 import { profileSignature } from "./destination-signature.js";
-import type { HttpRequest, Respond } from "./http.js";
+import type { FailureCause } from "./failure-book.js";
+import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import { splitAuthority } from "./http.js";
 import type { CounterName, CounterSeries, GaugeSeries, RequestSeries, SeriesLabels } from "./metrics.js";
 import type { Client, Pod } from "./pod.js";
@@ -55,6 +56,10 @@ export class RouteSeries {
       this.counters.set(name, c);
     }
     return c;
+  }
+  /** The request failed: why (failure-book.ts). */
+  failed(res: HttpResponse, cause: FailureCause, retry: string): void {
+    this.world.requestFailed(this.labels, { status: res.status, ...(res.grpcStatus === undefined ? {} : { grpcStatus: res.grpcStatus }) }, cause, retry);
   }
   attempt(backend: string): RequestSeries {
     let a = this.attempts.get(backend);
@@ -140,15 +145,24 @@ export class OutboundProxy implements Client {
     return s;
   }
 
-  /** The Service an authority names; Services never change during a run, so it is looked up once. */
+  /**
+   * The Service an authority names. A name that resolves is kept (a Service keeps its identity);
+   * one that does not is asked again next time, since a change or a controller (Flagger) may
+   * create the Service during the run.
+   */
   resolve(authority: string): { host: string; service: ServiceRef | undefined } {
     let r = this.resolved.get(authority);
     if (r === undefined) {
       const { host, port } = splitAuthority(authority);
       r = { host, service: this.world.resolveService(this.pod, host, port) };
-      this.resolved.set(authority, r);
+      if (r.service !== undefined) this.resolved.set(authority, r);
     }
     return r;
+  }
+
+  /** The destination config this proxy holds now for `service`, without asking for it; undefined ⇒ it never asked. */
+  heldDestination(service: ServiceRef): Destination | undefined {
+    return this.destinations.get(serviceKey(service))?.dest;
   }
 
   /** The destination config this proxy holds now, subscribing on first use. */

@@ -10,6 +10,7 @@
 // the components' questions about it (world-api.ts); it does none of those steps itself.
 
 import type { FailureAccrualConfig } from "../policy/config.js";
+import { parseCanary } from "../policy/flagger.js";
 import { parseLink } from "../policy/multicluster.js";
 import type { Rng } from "../sim/rng.js";
 import { Simulation } from "../sim/simulation.js";
@@ -25,6 +26,8 @@ import { type Edge, EdgeBook } from "./edges.js";
 import { FailoverOperator, type SplitUpdate } from "./failover-operator.js";
 import { ChangeApplier, type ChangeRecord } from "./changes.js";
 import { DeploymentController } from "./deployment-controller.js";
+import { type CanaryRun, FlaggerJob } from "./flagger-controller.js";
+import { type FailureCause, FailureBook, type FailureRow } from "./failure-book.js";
 import { FaultInjector } from "./faults.js";
 import { GrpcTargets } from "./grpc-target.js";
 import { type HttpRequest, type HttpResponse, parseHttpUrl, type Respond, serviceForHost, splitAuthority } from "./http.js";
@@ -61,6 +64,10 @@ export interface WorldResult {
   splitUpdates: SplitUpdate[];
   /** Every configuration change of the scenario's `changes:`, in the order applied. */
   changes: ChangeRecord[];
+  /** Every Flagger Canary: its job's runs that did something, and when it promoted or rolled back. */
+  canaries: CanaryRun[];
+  /** Failed requests in the window by client, service, route, status, cause and retry verdict, most first. */
+  failures: FailureRow[];
   /** `linkerd multicluster gateways` rows per source cluster at the end. */
   gateways: Array<{ from: string; cluster: string; alive: boolean; numSvc: number; latencyMs: number }>;
   /** The same gauges after every probe, per link. */
@@ -110,6 +117,8 @@ export class World implements WorldInternals {
   private readonly dnsClients = new Map<Pod, DnsClient>();
   private readonly grpcTargets = new GrpcTargets();
   private readonly changes: ChangeApplier;
+  private readonly canaries: CanaryRun[] = [];
+  private readonly failures: FailureBook;
   private started = 0;
   private endedCount = 0;
   private originIds = 0;
@@ -119,6 +128,7 @@ export class World implements WorldInternals {
     const windows = spec.expect.flatMap((e) => (e.kind === "metric" ? [e.window] : []));
     this.metrics = new MeshMetrics({ bucketUs: spec.report.timelineUs, warmupUs: spec.warmupUs, durationUs: spec.durationUs, windows });
     this.series = new SeriesCache(this.metrics);
+    this.failures = new FailureBook([spec.warmupUs, spec.durationUs]);
     this.network = new Network(spec.network);
     this.dataPlane = new DataPlane(this, spec.mesh.proxyLatency);
     this.workloads = new Workloads(this);
@@ -150,6 +160,30 @@ export class World implements WorldInternals {
       nodes: (name) => spec.clusters.find((c) => c.name === name)?.nodes ?? 1,
     });
     this.changes = new ChangeApplier({ sim: this.sim, emit: (kind, fields) => this.emit(kind, fields), rng: (label) => this.rng(label), clusters: this.clusters, deploymentController }, spec.changes ?? []);
+    this.startFlagger(deploymentController);
+  }
+
+  /** Flagger, with the Linkerd provider, runs a job for every Canary a cluster holds at the start. */
+  private startFlagger(deploymentController: DeploymentController): void {
+    const host = { sim: this.sim, emit: (kind: string, fields: TraceFields) => this.emit(kind, fields), rng: (label: string) => this.rng(label), violated: (m: string) => this.violated(m), metrics: this.metrics, workloads: this.workloads, deploymentController, changes: this.changes };
+    for (const cluster of this.clusters.values()) {
+      for (const o of cluster.apiObjects("Canary")) {
+        if (!o.apiVersion.startsWith("flagger.app/")) continue;
+        const config = parseCanary(o.raw).value;
+        if (config === undefined) continue;
+        const job = new FlaggerJob(cluster, config, o, host);
+        this.canaries.push(job.run);
+        job.start();
+      }
+    }
+  }
+
+  /**
+   * Play the scenario up to (not including) `untilUs` and stop there, to look at the world at that
+   * instant (`meshsim policy --at`). Events at `untilUs` itself have not run.
+   */
+  advanceTo(untilUs: number): void {
+    this.sim.run({ untilUs: Math.min(untilUs, this.spec.durationUs), maxEvents: MAX_EVENTS, maxEventsPerInstant: MAX_EVENTS_PER_INSTANT });
   }
 
   /**
@@ -196,6 +230,8 @@ export class World implements WorldInternals {
       workloads: this.workloadCounts(),
       splitUpdates: this.splitUpdates,
       changes: this.changes.records,
+      canaries: this.canaries,
+      failures: this.failures.sorted(),
       gateways: this.mirrors.map((m) => m.gatewaysRow()),
       gatewayTimeline: this.mirrors.map((m) => ({ from: m.gatewaysRow().from, cluster: m.gatewaysRow().cluster, points: m.history })),
       invariantViolations: this.violations,
@@ -286,6 +322,10 @@ export class World implements WorldInternals {
 
   transmit(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
     this.dataPlane.transmit(from, to, request, respond);
+  }
+
+  requestFailed(labels: SeriesLabels, res: { status: number; grpcStatus?: number }, cause: FailureCause, retry: string): void {
+    this.failures.record(labels, res, cause, retry, this.sim.nowUs);
   }
 
   proxyHopUs(pod: Pod): number {

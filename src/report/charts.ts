@@ -52,6 +52,7 @@ export function reportCharts(run: ScenarioRun): ReportChart[] {
     latencyChart(series, faults),
     retriesChart(run.world.metrics.timeline({}), faults),
     splitWeightsChart(run, faults),
+    canaryChart(run, faults),
     gatewaysChart(run, faults),
     topologyChart(run.world.edges, run.spec.traffic, run.world.metrics, wholeRun(run)),
   ];
@@ -139,6 +140,26 @@ export function splitWeightsChart(run: ScenarioRun, faults: readonly FaultWindow
   for (const [series, weight] of last) data.push({ tS: run.spec.durationUs / 1e6, traffic: series, series: "weight", value: weight });
   const spec = timeChart("TrafficSplit weights", data, "weight", faults, "step-after");
   return { name: "split-weights", title: "TrafficSplit weights", spec };
+}
+
+/**
+ * Each Flagger Canary: the canary's weight (a step, held until the next run of the job) and the
+ * success rate each analysis measured (percent, as Flagger compares it to `thresholdRange`).
+ */
+export function canaryChart(run: ScenarioRun, faults: readonly FaultWindow[]): ReportChart | undefined {
+  const data: Row[] = [];
+  for (const c of run.world.canaries ?? []) {
+    const name = `${c.cluster} ${c.canary}`;
+    for (const t of c.ticks) {
+      data.push({ tS: t.atUs / 1e6, traffic: name, series: "canary weight %", value: t.canaryWeight });
+      const sr = t.analysis?.find((a) => a.metric === "request-success-rate");
+      if (sr?.value !== null && sr?.value !== undefined) data.push({ tS: t.atUs / 1e6, traffic: name, series: "analysed success rate %", value: sr.value });
+    }
+    const last = c.ticks.at(-1);
+    if (last !== undefined) data.push({ tS: run.spec.durationUs / 1e6, traffic: name, series: "canary weight %", value: last.canaryWeight });
+  }
+  if (data.length === 0) return undefined;
+  return { name: "canary", title: "Flagger canary weight and analysis", spec: timeChart("Flagger: canary weight and each analysis's success rate (%)", data, "percent", faults, "step-after") };
 }
 
 /** Gateway ALIVE (1/0) and probe LATENCY (ms) after every probe, per link, as `multicluster gateways` shows them. */

@@ -4,12 +4,14 @@
 
 import type { MeshMetrics, WindowStats } from "../mesh/metrics.js";
 import type { ChangeRecord } from "../mesh/changes.js";
+import type { CanaryRun } from "../mesh/flagger-controller.js";
+import type { FailureRow } from "../mesh/failure-book.js";
 import type { Edge } from "../mesh/world.js";
 import { formatMeasured } from "../scenario/expect.js";
 import type { FindingsJson } from "../scenario/findings.js";
 import type { ScenarioRun } from "../scenario/run.js";
 import { GRPC_CODE_NAMES } from "../policy/classify.js";
-import { type EdgeRow, formatEdgesTable, formatGatewaysTable, formatResponsesTable, formatRoutesTable, formatStatTable, type ResponseRow, type RouteRow, type StatRow } from "./tables.js";
+import { type EdgeRow, formatEdgesTable, formatFailuresTable, formatGatewaysTable, formatResponsesTable, formatRoutesTable, formatStatTable, type ResponseRow, type RouteRow, type StatRow } from "./tables.js";
 
 /** The run-wide window after warmup, which the metrics answer exactly. */
 export function wholeRun(run: ScenarioRun): [number, number] {
@@ -118,7 +120,9 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
       out.push(`  ${(u.atUs / 1e6).toFixed(3).padStart(9)}s  ${u.cluster} ${u.split}  ${u.weights.map((x) => `${x.service}=${x.weight}`).join(" ")}  (${u.reason}${switched})`);
     }
   }
+  out.push(...failuresBlock(run.world.failures));
   out.push(...changesBlock(run.world.changes));
+  out.push(...canariesBlock(run.world.canaries));
   if (run.world.invariantViolations.length > 0) {
     out.push("", "invariant violations (a bug in meshsim):", ...run.world.invariantViolations.map((v) => `  ${v}`));
   }
@@ -185,6 +189,37 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: Fi
       ...(c.pushDeferred === true ? { pushDeferred: true } : {}),
       ...(c.failed === undefined ? {} : { failed: c.failed }),
     })),
+    failures: (run.world.failures ?? []).map((f) => ({
+      ...(f.traffic === undefined ? {} : { traffic: f.traffic }),
+      client: f.client,
+      service: f.service,
+      route: f.route,
+      status: f.status,
+      grpcStatus: f.grpcStatus ?? null,
+      cause: f.cause,
+      notRetried: f.retry,
+      count: f.count,
+      firstAt: f.firstUs / 1e6,
+      lastAt: f.lastUs / 1e6,
+    })),
+    canaries: (run.world.canaries ?? []).map((c) => ({
+      cluster: c.cluster,
+      canary: c.canary,
+      target: c.target,
+      phase: c.phase,
+      progressingAt: c.progressingAtUs === undefined ? null : c.progressingAtUs / 1e6,
+      promotedAt: c.promotedAtUs === undefined ? null : c.promotedAtUs / 1e6,
+      rolledBackAt: c.rolledBackAtUs === undefined ? null : c.rolledBackAtUs / 1e6,
+      timeline: c.ticks.map((t) => ({
+        at: t.atUs / 1e6,
+        phase: t.phase,
+        canaryWeight: t.canaryWeight,
+        primaryWeight: t.primaryWeight,
+        failedChecks: t.failedChecks,
+        events: t.events,
+        ...(t.analysis === undefined ? {} : { analysis: t.analysis.map((a) => ({ metric: a.metric, value: a.value, min: a.min ?? null, max: a.max ?? null, ok: a.ok })) }),
+      })),
+    })),
     ...(findings ?? {}),
   };
 }
@@ -208,6 +243,85 @@ function changesBlock(changes: readonly ChangeRecord[] | undefined): string[] {
     return `  ${s(c.atUs).padStart(10)}  ${c.cluster}  ${c.change}  (${effects.join("; ")})`;
   });
   return ["", "changes (configuration the API server accepted, and when it took effect)", ...lines];
+}
+
+/** Rows the failure table shows at most; `--json` has them all. */
+const FAILURE_ROWS = 20;
+
+/** The retry layer's verdicts, in words: why a failed request was not retried (further). */
+const NOT_RETRIED_BECAUSE: Readonly<Record<string, string>> = {
+  "budget-exhausted": "the ServiceProfile's retry budget was exhausted",
+  "limit-exceeded": "every retry retry.linkerd.io/limit allows was used",
+  "not-retryable": "its status (or error) is not in the route's retry list",
+  "error-not-retried": "a transport error or timeout: the ServiceProfile stack never retries those",
+  "route-not-retryable": "the ServiceProfile route is not isRetryable (a ServiceProfile with routes also silences retry.linkerd.io annotations)",
+  "no-retry-budget": "the route is isRetryable but the ServiceProfile's retryBudget is invalid, so nothing is retried",
+  "body-too-large": "the request body is over 64 KiB, so it went without the retry layer",
+  "body-capped": "the streamed body outgrew the 64 KiB retry buffer",
+  unmeshed: "the client has no Linkerd proxy: kube-proxy never retries",
+};
+
+/**
+ * Why requests failed: per client, service and route, the final status, its cause and the retry
+ * layer's verdict, most failures first; then, in words, why failed requests were not retried.
+ */
+function failuresBlock(failures: readonly FailureRow[] | undefined): string[] {
+  if (failures === undefined || failures.length === 0) return [];
+  const s = (us: number): string => `${(us / 1e6).toFixed(1)}s`;
+  const shown = failures.slice(0, FAILURE_ROWS).map((f) => ({
+    client: f.client,
+    service: f.service,
+    route: f.route === "" ? "[DEFAULT]" : f.route,
+    status: f.grpcStatus === undefined ? String(f.status) : `${f.status} grpc ${f.grpcStatus}`,
+    cause: f.cause,
+    notRetried: f.retry,
+    count: f.count,
+    first: s(f.firstUs),
+    last: s(f.lastUs),
+  }));
+  const out = ["", "failures (in the window, by client, service and route: final status, cause, and why not retried)", formatFailuresTable(shown).trimEnd()];
+  if (failures.length > FAILURE_ROWS) out.push(`  … ${failures.length - FAILURE_ROWS} more rows (--json lists every one)`);
+  const why = new Map<string, Map<string, number>>();
+  for (const f of failures) {
+    const words = NOT_RETRIED_BECAUSE[f.retry];
+    if (words === undefined) continue;
+    const key = `${f.client} → ${f.service} ${f.route === "" ? "[DEFAULT]" : f.route}`;
+    const byReason = why.get(key) ?? new Map<string, number>();
+    byReason.set(words, (byReason.get(words) ?? 0) + f.count);
+    why.set(key, byReason);
+  }
+  if (why.size > 0) {
+    out.push("", "why failed requests were not retried");
+    for (const [key, byReason] of why) {
+      out.push(`  ${key}: ${[...byReason].sort((a, b) => b[1] - a[1]).map(([words, n]) => `${n} because ${words}`).join("; ")}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each Flagger Canary: one line per run of its job that did something — the instant, the phase it
+ * left, the weights on the routing object, failed checks, the analysis against its thresholds, and
+ * what Flagger said (as `kubectl describe canary` lists its events).
+ */
+function canariesBlock(canaries: readonly CanaryRun[] | undefined): string[] {
+  if (canaries === undefined || canaries.length === 0) return [];
+  const out = ["", "canaries (Flagger: each analysis, the weights it set, and its verdict)"];
+  for (const c of canaries) {
+    const verdict =
+      c.promotedAtUs !== undefined && (c.rolledBackAtUs === undefined || c.promotedAtUs > c.rolledBackAtUs)
+        ? `promoted at ${(c.promotedAtUs / 1e6).toFixed(0)}s`
+        : c.rolledBackAtUs !== undefined
+          ? `rolled back at ${(c.rolledBackAtUs / 1e6).toFixed(0)}s`
+          : `no verdict (phase ${c.phase === "" ? "not initialised" : c.phase})`;
+    out.push(`  ${c.cluster} Canary ${c.canary} → ${c.target}: ${verdict}`);
+    for (const t of c.ticks) {
+      const checks = (t.analysis ?? []).map((a) => `${a.metric} ${a.value === null ? "no values" : a.metric === "request-success-rate" ? `${a.value.toFixed(2)}%` : `${a.value}ms`}${a.min === undefined ? "" : ` ≥ ${a.min}`}${a.max === undefined ? "" : ` ≤ ${a.max}`} ${a.ok ? "ok" : "FAIL"}`);
+      const head = `${(t.atUs / 1e6).toFixed(0).padStart(6)}s  ${(t.phase === "" ? "-" : t.phase).padEnd(12)} canary ${String(t.canaryWeight).padStart(3)}%  failed ${t.failedChecks}`;
+      out.push(`    ${head}  ${[...checks, ...t.events].join("; ")}`);
+    }
+  }
+  return out;
 }
 
 function nullIfNaN(v: number): number | null {

@@ -6,11 +6,13 @@
 // inside the run. Each error points at the line that names the missing thing and suggests the
 // closest name that does exist.
 
+import { lastDefinitions } from "../k8s/apply.js";
 import type { InputError } from "../k8s/input-error.js";
 import { describeObject, type K8sObject } from "../k8s/object.js";
 import { WORKLOAD_KINDS, isWorkload } from "../k8s/views.js";
 import type { ExpectSpec, LinkSpec, Selector, WorldSpec } from "../mesh/spec.js";
 import { suggest } from "../k8s/suggest.js";
+import { canaryNames, parseCanary } from "../policy/flagger.js";
 import { parseLink } from "../policy/multicluster.js";
 import { formatDurationUs } from "../sim/time.js";
 import { FAULT_KINDS, type ParsedScenario } from "./schema.js";
@@ -36,6 +38,15 @@ function inventoryOf(objects: readonly K8sObject[]): Inventory {
     if (o.metadata.namespace !== undefined) inv.namespaces.add(o.metadata.namespace);
     if (isWorkload(o)) inv.deployments.add(key);
     if (o.kind === "TrafficSplit") inv.splits.add(key);
+    if (o.kind === "Canary" && o.apiVersion.startsWith("flagger.app/")) {
+      // Flagger creates `<target>-primary` and the TrafficSplit named after the apex Service.
+      const canary = parseCanary(o.raw).value;
+      if (canary !== undefined) {
+        const names = canaryNames(canary);
+        inv.deployments.add(`${canary.namespace}/${names.primaryDeployment}`);
+        if (canary.provider === "linkerd") inv.splits.add(`${canary.namespace}/${names.apex}`);
+      }
+    }
   }
   return inv;
 }
@@ -187,6 +198,25 @@ class Checker {
     this.fail([...path, "trafficSplit"], `there is no TrafficSplit ${e.trafficSplit} in cluster ${e.cluster}${there}`, expected, suggest(e.trafficSplit, splits));
   }
 
+  /** A canary expectation names a Flagger Canary the scenario has (the only one when unnamed). */
+  canary(e: Extract<ExpectSpec, { kind: "canary" }>, index: number): void {
+    const path: FieldPath = ["expect", index, "canary"];
+    if (e.withinUs !== undefined && e.atLeastUs !== undefined && e.atLeastUs > e.withinUs) {
+      this.fail([...path, "atLeast"], `atLeast ${formatDurationUs(e.atLeastUs)} is more than within ${formatDurationUs(e.withinUs)}: no instant can pass`);
+    }
+    if (e.afterUs >= this.world.durationUs) this.fail([...path, "after"], `after ${formatDurationUs(e.afterUs)} is not before the end of the run (duration ${formatDurationUs(this.world.durationUs)})`);
+    const all = this.world.clusters.flatMap((c) => lastDefinitions(c.objects).filter((o) => o.kind === "Canary" && o.apiVersion.startsWith("flagger.app/")).map((o) => ({ cluster: c.name, name: `${o.metadata.namespace ?? "default"}/${o.metadata.name}` })));
+    const found = all.filter((c) => (e.canary === undefined || c.name === e.canary) && (e.cluster === undefined || c.cluster === e.cluster));
+    if (found.length === 1) return;
+    const names = [...new Set(all.map((c) => c.name))];
+    if (found.length === 0) {
+      const what = e.canary === undefined ? "Flagger Canary" : `Canary ${e.canary}`;
+      this.fail(e.canary === undefined ? path : [...path, "name"], `the scenario has no ${what}${e.cluster === undefined ? "" : ` in cluster ${e.cluster}`}`, names.length > 0 ? `one of ${names.join(", ")}` : "a flagger.app/v1beta1 Canary among the cluster's objects", e.canary === undefined ? undefined : suggest(e.canary, names));
+    } else {
+      this.fail(path, `${found.length} Canaries match (${found.map((c) => `${c.cluster} ${c.name}`).join(", ")}): say which with name and cluster`);
+    }
+  }
+
   /** Whether the scenario text has a value at exactly `path` (not only an ancestor). */
   private written(path: FieldPath): boolean {
     return nodeAt(this.src, path).depth === path.length;
@@ -247,6 +277,7 @@ export function crossCheck(world: WorldSpec, parsed: ParsedScenario, src: YamlSo
     const at = parsed.expect.findIndex((p) => p.name === e.name);
     const index = at < 0 ? i : at;
     if (e.kind === "failover") c.failover(e, index);
+    if (e.kind === "canary") c.canary(e, index);
     if (e.kind !== "metric") return;
     const [from, to] = e.window;
     if (from >= to) c.fail(["expect", index, "window"], "the window must end after it starts");

@@ -31,6 +31,7 @@ export function runWorldSpec(spec: WorldSpec, options: RunWorldOptions = {}): Sc
     invariantViolations: world.invariantViolations,
     splitUpdates: world.splitUpdates,
     managedSplits: failoverManagedSplits(spec),
+    canaries: world.canaries,
   });
   const pass = expectations.every((e) => e.pass) && world.invariantViolations.length === 0;
   return { spec, world, expectations, pass };

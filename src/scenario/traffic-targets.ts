@@ -7,6 +7,7 @@
 // no workload serves (its selector matches no pod template, and nothing routes it elsewhere) is a
 // warning: it may be deliberate (a failure scenario), but it is seldom what was meant.
 
+import { canaryNames, parseCanary } from "../policy/flagger.js";
 import { lastDefinitions } from "../k8s/apply.js";
 import type { InputError } from "../k8s/input-error.js";
 import type { K8sObject } from "../k8s/object.js";
@@ -70,6 +71,16 @@ function targetsOf(world: WorldSpec): Map<string, Targets> {
       if (isWorkload(o)) {
         const v = deploymentView(o).value;
         t.templates.push({ namespace: v.namespace, labels: v.templateLabels });
+      } else if (o.kind === "Canary" && o.apiVersion.startsWith("flagger.app/")) {
+        // Flagger creates the apex, -primary and -canary Services and routes the apex itself.
+        const canary = parseCanary(o.raw).value;
+        if (canary === undefined) continue;
+        const names = canaryNames(canary);
+        for (const name of [names.apex, names.primary, names.canary]) {
+          const key = `${canary.namespace}/${name}`;
+          if (!t.services.has(key)) t.services.set(key, { selector: undefined });
+          t.routedOn.add(key);
+        }
       } else {
         for (const key of routedOnBy(o)) t.routedOn.add(key);
       }

@@ -111,6 +111,7 @@ export function runCase(scenario: Record<string, unknown>, options: CaseOptions)
       invariantViolations: result.invariantViolations,
       splitUpdates: result.splitUpdates,
       managedSplits: failoverManagedSplits(spec),
+      canaries: result.canaries,
     });
     run = { spec, world: result, expectations, pass: result.invariantViolations.length === 0 };
   } catch (e) {

@@ -29,7 +29,6 @@ describe("kinds meshsim does not simulate (real shapes: Linkerd 2.16 authorizati
   it("lists each kind once with its count and objects, kinds by name, then fields", () => {
     expect(ns.entries.map((e) => [e.kind ?? e.field, e.count, e.objects])).toEqual([
       ["AuthorizationPolicy", 1, ["AuthorizationPolicy emojivoto/web-http-authn"]],
-      ["Canary", 1, ["Canary emojivoto/web"]],
       ["HorizontalPodAutoscaler", 1, ["HorizontalPodAutoscaler emojivoto/web"]],
       ["Ingress", 1, ["Ingress emojivoto/web-ingress"]],
       ["Job", 1, ["Job emojivoto/seed-votes"]],
@@ -45,7 +44,6 @@ describe("kinds meshsim does not simulate (real shapes: Linkerd 2.16 authorizati
     ["MeshTLSAuthentication", /^authentication is not simulated: identities it does not list are refused \(HTTP 403\)/],
     ["HorizontalPodAutoscaler", /^autoscaling is not simulated: the workload keeps its replica count/],
     ["Ingress", /^ingress controllers are not simulated: traffic enters only where the scenario's traffic entries send it/],
-    ["Canary", /^progressive delivery is not simulated: Flagger would create primary and canary workloads/],
     ["Job", /^batch jobs are not simulated: these pods neither run nor send traffic here/],
     ["annotation config.linkerd.io/proxy-cpu-limit", /^proxy resources are not simulated: proxy latency comes from the scenario's mesh\.proxyLatency/],
   ])("%s: says what the cluster does that the simulation does not", (label, consequence) => {
@@ -90,7 +88,7 @@ describe("kinds meshsim does not simulate (real shapes: Linkerd 2.16 authorizati
     ["PodDisruptionBudget", "policy/v1", /^evictions are not simulated/],
     ["CronJob", "batch/v1", /^scheduled jobs are not simulated/],
     ["PersistentVolumeClaim", "v1", /^storage is not simulated/],
-    ["MetricTemplate", "flagger.app/v1beta1", /^canary analysis is not simulated/],
+    ["MetricTemplate", "flagger.app/v1beta1", /^custom canary metrics are not evaluated: a Canary metric that uses this template counts as passing/],
     ["Rollout", "argoproj.io/v1alpha1", /^Argo Rollouts are not simulated: this Rollout's pods do not run here/],
     ["ServerAuthorization", "policy.linkerd.io/v1beta1", /^authorization is not simulated/],
     ["NetworkAuthentication", "policy.linkerd.io/v1alpha1", /^authentication is not simulated: clients outside these networks/],
