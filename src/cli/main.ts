@@ -9,6 +9,7 @@ import { runMmcDemo } from "./demo.js";
 import { fileReader, manifestsRoot } from "./files.js";
 import { EXIT, parseSets, runCommand } from "./run-command.js";
 import { registerMerge, registerSweep } from "./sweep-command.js";
+import { registerPolicy } from "./policy-command.js";
 import { registerSwarm } from "./swarm-command.js";
 import { registerVerify } from "./verify-command.js";
 import { versionLine } from "./version.js";
@@ -122,6 +123,7 @@ registerSweep(program, stdout, stderr);
 registerMerge(program, stdout, stderr);
 registerVerify(program, stdout, stderr);
 registerSwarm(program, stdout, stderr);
+registerPolicy(program, stdout, stderr);
 
 try {
   program.parse(process.argv);

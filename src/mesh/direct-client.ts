@@ -7,6 +7,7 @@ import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { HttpRequest, Respond } from "./http.js";
 import { responseOutcome, splitAuthority } from "./http.js";
+import { failureCause } from "./failure-book.js";
 import { NODE_LOCAL_REFUSAL_US } from "./network.js";
 import type { Client, Pod } from "./pod.js";
 import type { DirectWorld } from "./world-api.js";
@@ -38,13 +39,16 @@ export class DirectClient implements Client {
       this.world.attempt(labels).record(startUs, now, ok, res.status, res.grpcStatus);
       this.world.request(labels).record(startUs, now, ok, res.status, res.grpcStatus);
       this.world.requestEnded(request, res.status);
+      if (!ok) this.world.requestFailed(labels, res, refused ? "no-endpoints" : failureCause(res, ""), "unmeshed");
       respond(res);
     };
+    let refused = false;
     this.pending.add(done);
     const endpoints = service === undefined ? [] : this.world.readyEndpoints(this.pod.cluster, service.namespace, service.name);
     if (endpoints.length === 0) {
       // Nothing behind the ClusterIP: the connection is refused on the client's own node.
       this.world.emit("request.failed", { route: labels.route, status: 502, reason: "no-endpoints" });
+      refused = true;
       this.world.sim.schedule(NODE_LOCAL_REFUSAL_US, done, { status: 502, error: "connect-error" }, Priority.Completion, this.pod);
       return;
     }

@@ -25,6 +25,7 @@ import type { Endpoint } from "./balancer.js";
 import { annotationOutcome, type AttemptClassifier, classifyAttempt, routeRequest } from "./classification.js";
 import type { BackendSet } from "./concrete-backends.js";
 import { type Destination, type RuleConfig, serviceKey } from "./destination.js";
+import { failureCause } from "./failure-book.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { DestinationState, OutboundProxy, RouteSeries } from "./outbound.js";
 import type { MeshWorld } from "./world-api.js";
@@ -246,7 +247,7 @@ export class RequestFlow implements AttemptOwner {
       this.series().counter("budgetExhausted").add(this.world.sim.nowUs);
       this.world.emit("retry.skipped", { route: this.routeName, reason: decision.reason });
     }
-    if (!decision.retry) return this.finish(res, decision.reason, failure);
+    if (!decision.retry) return this.finish(res, decision.reason, failure, decision.reason);
     this.series().counter("retries").add(this.world.sim.nowUs);
     this.world.emit("retry.granted", { route: this.routeName, attempt: this.attempts + 1, reason: decision.reason });
     this.attempt();
@@ -282,7 +283,7 @@ export class RequestFlow implements AttemptOwner {
       }
       // An error nothing retries is named for what it was (`request-timeout`, `load-shed`, …).
       const reason = decision.reason === "not-retryable" && res.error !== undefined ? res.error : decision.reason;
-      return this.finish(res, reason, failure);
+      return this.finish(res, reason, failure, decision.reason);
     }
     this.backoffTimer = this.world.sim.schedule(decision.delayUs, () => {
       this.backoffTimer = undefined;
@@ -293,7 +294,8 @@ export class RequestFlow implements AttemptOwner {
     }, undefined, Priority.Timeout, this.proxy.pod);
   }
 
-  private finish(res: HttpResponse, reason: string, failure = true): void {
+  /** `retry`: the retry layer's last verdict (why the request was not retried further); `-` outside it. */
+  private finish(res: HttpResponse, reason: string, failure = true, retry = "-"): void {
     if (this.finished) return;
     if (!this.forwarded && !this.answering) {
       // Nothing went on the wire, so the proxy's own pass has not been paid: an answer the proxy
@@ -301,7 +303,7 @@ export class RequestFlow implements AttemptOwner {
       this.answering = true;
       const hopUs = this.world.proxyHopUs(this.proxy.pod);
       if (hopUs > 0) {
-        this.world.sim.schedule(hopUs, () => this.finish(res, reason, failure), undefined, Priority.Completion, this.proxy.pod);
+        this.world.sim.schedule(hopUs, () => this.finish(res, reason, failure, retry), undefined, Priority.Completion, this.proxy.pod);
         return;
       }
     }
@@ -313,7 +315,10 @@ export class RequestFlow implements AttemptOwner {
     const status = res.error !== undefined ? errorToStatus(res.error) : res.status;
     this.series().request.record(this.startUs, now, !failure, status, res.error === undefined ? res.grpcStatus : undefined);
     if (this.attempts > 0) this.series().inFlight.change(-1, now);
-    if (failure) this.world.emit("request.failed", { route: this.routeName, status, reason });
+    if (failure) {
+      this.world.emit("request.failed", { route: this.routeName, status, reason });
+      this.series().failed({ ...res, status }, failureCause(res, reason), retry);
+    }
     this.world.requestEnded(this.request, status);
     this.respond(res.error !== undefined ? { status, error: res.error } : res);
   }

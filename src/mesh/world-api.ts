@@ -8,6 +8,7 @@ import type { Balancer } from "./balancer.js";
 import type { Cluster, Deployment, DestinationSubscriber } from "./cluster.js";
 import type { MeshContext } from "./context.js";
 import type { Destination, ServiceRef } from "./destination.js";
+import type { FailureCause } from "./failure-book.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { IdentitySystem } from "./identity.js";
 import type { InboundTarget } from "./inbound.js";
@@ -29,6 +30,8 @@ export interface DirectWorld extends MeshContext {
   requestStarted(request: HttpRequest): void;
   /** The client side answered `request` with `status`: counted once, and folded into the run's digest. */
   requestEnded(request: HttpRequest, status: number): void;
+  /** A request ended in failure: why, for the failure table (failure-book.ts). */
+  requestFailed(labels: SeriesLabels, res: { status: number; grpcStatus?: number }, cause: FailureCause, retry: string): void;
 }
 
 export type { DestinationSubscriber } from "./cluster.js";

@@ -145,6 +145,30 @@ export function formatResponsesTable(rows: readonly ResponseRow[], grpcName: (co
   return tabwriteRight([header, ...body]);
 }
 
+/** One line of the failure table: where requests failed, how, and why they were not retried. */
+export interface FailureTableRow {
+  client: string;
+  service: string;
+  route: string;
+  status: string;
+  cause: string;
+  notRetried: string;
+  count: number;
+  first: string;
+  last: string;
+}
+
+/** The summary's failure table: CLIENT SERVICE ROUTE STATUS CAUSE NOT_RETRIED COUNT FIRST LAST. */
+export function formatFailuresTable(rows: readonly FailureTableRow[]): string {
+  const header = ["CLIENT", "SERVICE", "ROUTE", "STATUS", "CAUSE", "NOT_RETRIED", "COUNT", "FIRST", "LAST"];
+  const body = rows.map((r) => [r.client, r.service, r.route, r.status, r.cause, r.notRetried, String(r.count), r.first, r.last]);
+  // Names read left-aligned, counts and instants right-aligned.
+  const lines = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => width(l[i] as string))));
+  const numeric = (i: number): boolean => i >= 6;
+  return lines.map((l) => l.map((c, i) => (numeric(i) ? padLeft(c, widths[i] as number) : padRight(c, widths[i] as number))).join("   ").trimEnd()).join("\n") + "\n";
+}
+
 /** `linkerd viz edges [-o wide]`: SRC DST SRC_NS DST_NS [CLIENT_ID SERVER_ID] SECURED. */
 export function formatEdgesTable(rows: readonly EdgeRow[], opts: { wide?: boolean } = {}): string {
   if (rows.length === 0) return "No edges found.\n";

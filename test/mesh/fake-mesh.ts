@@ -178,6 +178,7 @@ export class FakeMesh implements MeshWorld {
   proxyHopUs(): number {
     return 0;
   }
+  requestFailed(): void {}
 
   private clusterObjects(): ClusterObjects {
     const objects = this.objects;
