@@ -62,11 +62,15 @@ program
   .option("--trace-format <format>", "json (default) or short", "json")
   .option("--out <dir>", "write report.html, report.md, charts/, result.json, summary.txt and CSVs into this directory")
   .option("--junit <file>", "write a JUnit XML report: one testcase per expectation")
+  .option("--openmetrics <file>", "write the proxies' metrics as an OpenMetrics time series with Linkerd's names (for promtool tsdb create-blocks-from openmetrics)")
+  .option("--scrape-interval <duration>", "with --openmetrics: one sample per this much simulated time (default 10s)")
+  .option("--openmetrics-epoch <instant>", "with --openmetrics: the wall-clock instant simulated time 0 maps to (default 2026-01-01T00:00:00Z)")
+  .option("--openmetrics-format <format>", "with --openmetrics: openmetrics (every scrape, timestamped; default) or prometheus (the last scrape, as a proxy's /metrics serves it)")
   .option("--verbose", "list every diagnostic and not-simulated object in full, not one line per code")
   .option("--strict", "exit 1 when meshsim check finds any error or warning in the scenario (notes never count)")
   .option("--force", "with --out: write into a directory that holds other files")
   .option("--manifests-root <dir>", "let the scenario's manifests come from anywhere below DIR (default: only below the scenario's own directory)")
-  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string; verbose?: boolean; strict?: boolean; manifestsRoot?: string; force?: boolean }) => {
+  .action((files: string[], opts: { seed?: string; set?: string[]; json?: boolean; trace?: string; traceFormat?: string; out?: string; junit?: string; openmetrics?: string; scrapeInterval?: string; openmetricsEpoch?: string; openmetricsFormat?: string; verbose?: boolean; strict?: boolean; manifestsRoot?: string; force?: boolean }) => {
     process.exitCode = runCommand(files, { ...opts, traceFormat: opts.traceFormat === "short" ? "short" : "json" }, stdout, stderr);
   });
 

@@ -12,7 +12,9 @@ import { formatInputError, type InputError } from "../k8s/input-error.js";
 import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
 import { formatFindings } from "../report/findings.js";
+import { DEFAULT_OPENMETRICS_EPOCH_MS, DEFAULT_SCRAPE_INTERVAL_US, openMetrics } from "../report/openmetrics.js";
 import { formatSummary, jsonSummary } from "../report/summary.js";
+import { parseDurationUs } from "../sim/time.js";
 import { findingsJson, scenarioFindings } from "../scenario/findings.js";
 import { formatShort, Trace } from "../sim/trace.js";
 import { fileReader, manifestsRoot } from "./files.js";
@@ -36,6 +38,14 @@ export interface RunOptions {
   onReportWritten?: (done: Promise<void>) => void;
   /** Write a JUnit XML report (one testsuite per file, one testcase per expectation) to this file. */
   junit?: string;
+  /** Write the proxies' metrics as an OpenMetrics time series (Linkerd's names) to this file. */
+  openmetrics?: string;
+  /** Scrape interval of `openmetrics`, e.g. `10s` (the default). */
+  scrapeInterval?: string;
+  /** Wall-clock instant simulated time 0 maps to in `openmetrics`, RFC 3339; default 2026-01-01T00:00:00Z. */
+  openmetricsEpoch?: string;
+  /** `openmetrics` (every scrape, the default) or `prometheus` (the last scrape, as a proxy's /metrics serves it). */
+  openmetricsFormat?: string;
   /** Print every `meshsim check` diagnostic and not-simulated object in full, not one line per code. */
   verbose?: boolean;
   /** Exit 1 when `meshsim check` finds any error or warning in the scenario, even if every expectation holds. */
@@ -111,10 +121,20 @@ export function runCommand(files: readonly string[], opts: RunOptions, out: (s: 
  */
 function outputProblems(opts: RunOptions): InputError[] {
   const problems: InputError[] = [];
-  for (const [flag, file] of [["--trace", opts.trace], ["--junit", opts.junit]] as const) {
+  for (const [flag, file] of [["--trace", opts.trace], ["--junit", opts.junit], ["--openmetrics", opts.openmetrics]] as const) {
     if (file === undefined) continue;
     const why = unwritable(file);
     if (why !== undefined) problems.push(commandLineError(`${flag} ${file}: cannot be written (${why}); nothing was simulated`));
+  }
+  if (opts.scrapeInterval !== undefined) {
+    const d = parseDurationUs(opts.scrapeInterval);
+    if (!d.ok || d.us <= 0) problems.push(commandLineError(`--scrape-interval ${opts.scrapeInterval}: expected a positive duration such as 10s`));
+  }
+  if (opts.openmetricsFormat !== undefined && opts.openmetricsFormat !== "openmetrics" && opts.openmetricsFormat !== "prometheus") {
+    problems.push(commandLineError(`--openmetrics-format ${opts.openmetricsFormat}: expected openmetrics or prometheus`));
+  }
+  if (opts.openmetricsEpoch !== undefined && !Number.isFinite(Date.parse(opts.openmetricsEpoch))) {
+    problems.push(commandLineError(`--openmetrics-epoch ${opts.openmetricsEpoch}: expected an RFC 3339 instant such as 2026-01-01T00:00:00Z`));
   }
   if (opts.out !== undefined && opts.force !== true) {
     const foreign = foreignEntries(opts.out);
@@ -185,6 +205,14 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   if (opts.json === true) out(JSON.stringify(json));
   else out(summary);
   if (opts.out !== undefined) startReport(opts.out, { run, json, summary }, err, opts.onReportWritten);
+  if (opts.openmetrics !== undefined) {
+    const scrape = opts.scrapeInterval === undefined ? undefined : parseDurationUs(opts.scrapeInterval);
+    writeFileSync(opts.openmetrics, openMetrics(run, {
+      scrapeIntervalUs: scrape?.ok === true ? scrape.us : DEFAULT_SCRAPE_INTERVAL_US,
+      epochMs: opts.openmetricsEpoch === undefined ? DEFAULT_OPENMETRICS_EPOCH_MS : Date.parse(opts.openmetricsEpoch),
+      format: opts.openmetricsFormat === "prometheus" ? "prometheus" : "openmetrics",
+    }));
+  }
   if (run.world.invariantViolations.length > 0) return EXIT.invariant;
   if (opts.strict === true && findings.diagnostics.length > 0) {
     err(`--strict: ${shown} fails on what meshsim check finds (${countDiagnostics(findings.diagnostics)})`);

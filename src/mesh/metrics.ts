@@ -313,6 +313,17 @@ export class MeshMetrics {
     return family.all.map((s) => ({ ...s.labels }) as SeriesLabels);
   }
 
+  /**
+   * Every series of one kind with its timeline store, for exporters: `fields` numbers per bucket
+   * (latency series: count, successes, latency sum µs, Linkerd's latency buckets; counters: the
+   * count), bucket `b` covering `[b·widthUs, (b+1)·widthUs)`.
+   */
+  seriesStores(kind: "request" | "attempt" | "server" | CounterName): Array<{ labels: SeriesLabels; fields: number; data: Float64Array }> {
+    const family: Family<{ labels: Labels; store: { fields: number; data: Float64Array } }> =
+      kind === "request" ? this.requests : kind === "attempt" ? this.attempts : kind === "server" ? this.servers : this.family(kind);
+    return family.all.map((s) => ({ labels: { ...s.labels } as SeriesLabels, fields: s.store.fields, data: s.store.data }));
+  }
+
   /** Current bucket width of the timeline, µs. */
   get bucketWidthUs(): number {
     return this.grid.widthUs;
