@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderSvg, writeReport } from "../src/cli/report-writer.js";
 import { runCommand } from "../src/cli/run-command.js";
-import { faultLayer, timeChart } from "../src/report/charts.js";
+import { faultLayers, timeChart } from "../src/report/charts.js";
 import { edgesCsv, expectationsCsv } from "../src/report/report-csv.js";
 import { controlPlaneDownRun } from "./report/report-fixture.js";
 
@@ -17,7 +17,8 @@ describe("the report writer", () => {
     const svg = await renderSvg(timeChart("test", data, "RPS", faults));
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toMatch(/<path[^>]* d="M/); // the line
-    expect(faultLayer(faults).mark).toMatchObject({ type: "rect" });
+    expect(faultLayers(faults)[0]?.mark).toMatchObject({ type: "rect" });
+    expect(svg).toContain(">partition</text>"); // the fault is named on the chart
   });
 
   it("writes HTML, Markdown, charts, JSON and CSVs into the directory", async () => {

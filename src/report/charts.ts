@@ -26,10 +26,19 @@ export interface FaultWindow {
   fault: string;
 }
 
-const WIDTH = 640;
-const HEIGHT = 200;
+/** The chart area's width: the report page (1100 px) less the legend beside it. */
+const WIDTH = 820;
+const HEIGHT = 220;
+/** Overlapping fault windows take turns of these shades (and label rows), so each stays readable. */
+const FAULT_SHADES = ["#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"];
+/** Axes and legends for every chart: full legend labels, numbers without trailing zeros. */
+const CHART_CONFIG = { background: "white", legend: { labelLimit: 0, titleLimit: 0 }, axis: { labelLimit: 0 }, axisY: { format: "~r" } };
 /** The description that marks the fault layer of a time chart (tests and readers look for it). */
 export const FAULT_LAYER = "fault windows";
+/** The layer of one-shot faults, drawn as rules at their instant. */
+export const FAULT_INSTANTS = "fault instants";
+/** The layer naming each fault at its start. */
+export const FAULT_LABELS = "fault labels";
 
 // One-shot actions: their effect persists, but shading from then to the end would suggest an
 // ongoing outage, so they are drawn as a line at the instant instead.
@@ -191,19 +200,50 @@ export function timeChart(title: string, data: readonly Row[], yTitle: string, f
       strokeDash: { field: "series", type: "nominal", title: null },
     },
   };
-  const layer = faults.length > 0 ? [faultLayer(faults), line] : [line];
-  return { title, width: WIDTH, height: HEIGHT, layer, config: { background: "white" } };
+  const layer = faults.length > 0 ? [...faultLayers(faults), line] : [line];
+  return { title, width: WIDTH, height: HEIGHT, layer, config: CHART_CONFIG };
 }
 
-export function faultLayer(faults: readonly FaultWindow[]): VegaLiteSpec {
-  return {
-    description: FAULT_LAYER,
-    data: { values: faults.map((f) => ({ ...f })) },
-    mark: { type: "rect", color: "#d62728", opacity: 0.12, stroke: "#d62728", strokeOpacity: 0.6, strokeWidth: 1 },
-    encoding: {
-      x: { field: "startS", type: "quantitative" },
-      x2: { field: "endS" },
-      tooltip: { field: "fault", type: "nominal" },
+/**
+ * The fault layers of a time chart: each window shaded from its start to its heal (or the end),
+ * each one-shot fault (a pod kill, a scale, a restart) a rule at its instant, and every fault
+ * named at its start. Windows that overlap take different shades and label rows.
+ */
+export function faultLayers(faults: readonly FaultWindow[]): VegaLiteSpec[] {
+  const laneEnds: number[] = [];
+  const marked = [...faults]
+    .map((f, i) => ({ ...f, i }))
+    .sort((a, b) => a.startS - b.startS || a.i - b.i)
+    .map((f) => {
+      let lane = laneEnds.findIndex((end) => end < f.startS);
+      if (lane === -1) lane = laneEnds.length;
+      laneEnds[lane] = f.endS;
+      return { startS: f.startS, endS: f.endS, fault: f.fault, lane, shade: FAULT_SHADES[lane % FAULT_SHADES.length] as string, labelY: 10 + 12 * lane };
+    });
+  const windows = marked.filter((f) => f.endS > f.startS);
+  const instants = marked.filter((f) => f.endS === f.startS);
+  const colour = { fill: { field: "shade", type: "nominal", scale: null, legend: null }, stroke: { field: "shade", type: "nominal", scale: null, legend: null } };
+  const out: VegaLiteSpec[] = [
+    {
+      description: FAULT_LAYER,
+      data: { values: windows },
+      mark: { type: "rect", opacity: 0.14, strokeOpacity: 0.6, strokeWidth: 1 },
+      encoding: { x: { field: "startS", type: "quantitative" }, x2: { field: "endS" }, ...colour, tooltip: { field: "fault", type: "nominal" } },
     },
-  };
+  ];
+  if (instants.length > 0) {
+    out.push({
+      description: FAULT_INSTANTS,
+      data: { values: instants },
+      mark: { type: "rule", strokeWidth: 2, strokeDash: [4, 2] },
+      encoding: { x: { field: "startS", type: "quantitative" }, stroke: { field: "shade", type: "nominal", scale: null, legend: null }, tooltip: { field: "fault", type: "nominal" } },
+    });
+  }
+  out.push({
+    description: FAULT_LABELS,
+    data: { values: marked },
+    mark: { type: "text", align: "left", baseline: "middle", dx: 3, fontSize: 10, fontWeight: "bold" },
+    encoding: { x: { field: "startS", type: "quantitative" }, y: { field: "labelY", type: "quantitative", scale: null }, text: { field: "fault" }, fill: { field: "shade", type: "nominal", scale: null, legend: null } },
+  });
+  return out;
 }

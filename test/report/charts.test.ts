@@ -1,10 +1,12 @@
 // The report's charts are plain Vega-Lite specs built from a run: one per kind of data present,
 // every time chart shading the fault windows, and a topology laid out in call-depth layers.
 
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runScenario } from "../../src/api/run-scenario.js";
 import type { Edge } from "../../src/mesh/world.js";
-import { FAULT_LAYER, faultWindows, reportCharts, type VegaLiteSpec } from "../../src/report/charts.js";
-import { layoutTopology } from "../../src/report/topology-chart.js";
+import { FAULT_INSTANTS, FAULT_LABELS, FAULT_LAYER, faultWindows, reportCharts, type VegaLiteSpec } from "../../src/report/charts.js";
+import { type LabelBox, layoutTopology, topologyLabels } from "../../src/report/topology-chart.js";
 import type { ScenarioRun } from "../../src/scenario/run.js";
 import { controlPlaneDownRun } from "./report-fixture.js";
 
@@ -42,7 +44,15 @@ describe("report charts", () => {
       const first = layers(c.spec)[0] as VegaLiteSpec;
       expect(first.description, c.name).toBe(FAULT_LAYER);
       expect((first.mark as { type: string }).type).toBe("rect");
-      expect(values(first).map((v) => v.fault)).toEqual(["controlPlaneDown", "killPods"]);
+      // The window is shaded; the one-shot kill is a rule at its instant; both are named.
+      expect(values(first).map((v) => v.fault)).toEqual(["controlPlaneDown"]);
+      const instants = layers(c.spec).find((l) => l.description === FAULT_INSTANTS) as VegaLiteSpec;
+      expect((instants.mark as { type: string }).type).toBe("rule");
+      expect(values(instants).map((v) => [v.fault, v.startS])).toEqual([["killPods", 15]]);
+      const labels = layers(c.spec).find((l) => l.description === FAULT_LABELS) as VegaLiteSpec;
+      expect(values(labels).map((v) => v.fault)).toEqual(["controlPlaneDown", "killPods"]);
+      // The kill lies inside the outage window: it takes the second shade and label row.
+      expect(values(labels).map((v) => v.lane)).toEqual([0, 1]);
     }
   });
 
@@ -86,8 +96,29 @@ describe("report charts", () => {
     const window: [number, number] = [run.spec.warmupUs, run.spec.durationUs];
     const expected = run.world.metrics.query({ server: "c/app/api" }, window).serverSuccessRate;
     expect(expected).toBeGreaterThan(0); // the premise: api served requests
-    expect(values(rules)).toMatchObject([{ x: 0, x2: 1, successRate: expected, secured: "mTLS" }]);
+    expect(values(rules)).toMatchObject([{ successRate: expected, secured: "mTLS" }]);
+    // client (layer 0) on the left, api (layer 1) to its right; the arrowhead points at api.
+    const [edge] = values(rules) as Array<{ x: number; x2: number; y: number; y2: number; ax: number; angle: number; label: string }>;
+    expect(edge?.x).toBeLessThan(edge?.x2 as number);
+    expect(edge?.ax).toBeLessThan(edge?.x2 as number);
+    expect(edge?.angle).toBe(90);
+    // RPS on the edge: its requests over the window.
+    const rps = (run.world.edges[0]?.requests as number) / ((window[1] - window[0]) / 1e6);
+    expect(edge?.label.startsWith(`${rps < 10 ? rps.toFixed(2) : rps.toFixed(1)} rps · `)).toBe(true);
     expect(values(points).map((n) => n.label)).toEqual(["app/api", "app/client"]);
+  });
+
+  it("places no label over another: node names and edge labels of the payments topology", () => {
+    const r = runScenario(join(import.meta.dirname, "..", "..", "scenarios", "payments", "auth-loss.yaml"));
+    if (!r.ok) throw new Error("auth-loss should load");
+    const run = r.run;
+    const topo = reportCharts(run).find((c) => c.name === "topology");
+    const lines = values(layers(topo?.spec ?? {})[0] as VegaLiteSpec) as Array<{ lx: number; ly: number; label: string }>;
+    const sources = run.spec.traffic.map((t) => `${t.from.cluster}/${t.from.namespace}/${t.from.deployment}`);
+    const boxes = topologyLabels(layoutTopology(run.world.edges, sources), lines);
+    const overlap = (a: LabelBox, b: LabelBox): boolean => Math.abs(a.x - b.x) * 2 < a.w + b.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    const clashes = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => overlap(a, b)).map((b) => `${a.text} / ${b.text}`));
+    expect(clashes).toEqual([]);
   });
 
   it.each<[string, Array<[string, string]>, string[], Record<string, [number, number]>]>([
