@@ -1,8 +1,8 @@
 // The report writer renders real SVG with Vega and writes the whole report directory.
 
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderSvg, writeReport } from "../src/cli/report-writer.js";
 import { runCommand } from "../src/cli/run-command.js";
@@ -53,6 +53,24 @@ describe("meshsim run --out", () => {
     await Promise.all(pending);
     expect(readFileSync(join(dir, "report.html"), "utf8")).toMatch(/<h1>control-plane-down <span class="verdict pass">PASS<\/span><\/h1>/);
     expect(JSON.parse(readFileSync(join(dir, "result.json"), "utf8"))).toMatchObject({ scenario: "control-plane-down", pass: true });
+  });
+});
+
+describe("two runs of one scenario and seed", () => {
+  it("write byte-identical report directories; only timing.json holds the wall time", async () => {
+    const file = join(import.meta.dirname, "fixtures", "mesh", "control-plane-down.yaml");
+    const dirs = [0, 1].map(() => join(mkdtempSync(join(tmpdir(), "meshsim-same-")), "report"));
+    const pending: Array<Promise<void>> = [];
+    for (const dir of dirs) runCommand([file], { out: dir, onReportWritten: (p) => pending.push(p) }, () => undefined, () => undefined);
+    await Promise.all(pending);
+    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+    const [a, b] = dirs as [string, string];
+    expect(files(a)).toEqual(files(b));
+    expect(files(a)).toContain("timing.json");
+    for (const f of files(a).filter((f) => f !== "timing.json")) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
+    expect(readFileSync(join(a, "summary.txt"), "utf8")).not.toMatch(/wall/);
+    expect(JSON.parse(readFileSync(join(a, "result.json"), "utf8"))).not.toHaveProperty("wallSeconds");
+    expect(JSON.parse(readFileSync(join(a, "timing.json"), "utf8"))).toMatchObject({ wallSeconds: expect.any(Number), events: expect.any(Number) });
   });
 });
 

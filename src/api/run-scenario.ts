@@ -77,6 +77,6 @@ function runWith(path: string, shown: string, reader: SourceReader, options: Run
   if (!loaded.ok) return { ok: false, errors: loaded.errors };
   const findings = scenarioFindings(loaded.spec);
   const run = runWorldSpec(loaded.spec);
-  const { wallSeconds: _unmeasured, ...result } = jsonSummary(run, 0, findingsJson(findings));
+  const result = jsonSummary(run, undefined, findingsJson(findings));
   return { ok: true, result, run, warnings: loaded.warnings, findings };
 }

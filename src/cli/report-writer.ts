@@ -31,6 +31,8 @@ export interface ReportInputs {
   json: Record<string, unknown>;
   /** The terminal summary, written as summary.txt and shown in the pages. */
   summary: string;
+  /** Wall-clock figures of the run, written apart as timing.json so every other file is the same for the same scenario and seed. */
+  timing?: { wallSeconds: number; events: number };
 }
 
 /** The files written, relative to `dir`, in writing order. */
@@ -51,6 +53,10 @@ export async function writeReport(dir: string, inputs: ReportInputs): Promise<st
   const page = reportPage(run, summary);
   files.push(["report.md", renderMarkdown(page, charts.map((c) => ({ title: c.title, path: `charts/${c.name}.svg` })))]);
   files.push(["report.html", renderHtml(page, charts)]);
+  if (inputs.timing !== undefined) {
+    const { wallSeconds, events } = inputs.timing;
+    files.push(["timing.json", JSON.stringify({ wallSeconds, events, eventsPerWallSecond: wallSeconds > 0 ? Math.round(events / wallSeconds) : null }, null, 2) + "\n"]);
+  }
   for (const [name, text] of files) await writeFile(join(dir, name), text);
   return files.map(([name]) => name);
 }

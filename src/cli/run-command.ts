@@ -204,7 +204,13 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   const summary = formatSummary(run, run.world.workloads, { wallSeconds, reproduce });
   if (opts.json === true) out(JSON.stringify(json));
   else out(summary);
-  if (opts.out !== undefined) startReport(opts.out, { run, json, summary }, err, opts.onReportWritten);
+  if (opts.out !== undefined) {
+    // The report's copies leave the wall time out (it goes to timing.json), so two runs of the
+    // same scenario and seed write the same files.
+    const reportJson = { ...jsonSummary(run, undefined, findingsJson(findings)), ...(run.pass ? {} : { reproduce }) };
+    const reportSummary = formatSummary(run, run.world.workloads, { reproduce });
+    startReport(opts.out, { run, json: reportJson, summary: reportSummary, timing: { wallSeconds, events: run.world.events } }, err, opts.onReportWritten);
+  }
   if (opts.openmetrics !== undefined) {
     const scrape = opts.scrapeInterval === undefined ? undefined : parseDurationUs(opts.scrapeInterval);
     writeFileSync(opts.openmetrics, openMetrics(run, {

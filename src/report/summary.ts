@@ -86,7 +86,8 @@ export function edgeRows(edges: readonly Edge[]): EdgeRow[] {
 }
 
 export interface SummaryOptions {
-  wallSeconds: number;
+  /** Wall time of the run; absent ⇒ left out (the report's copy, which must not vary between runs). */
+  wallSeconds?: number;
   reproduce: string;
 }
 
@@ -95,7 +96,7 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
   const out: string[] = [];
   const simS = run.world.simulatedUs / 1e6;
   out.push(`scenario ${run.spec.name}  seed ${run.spec.seed}  digest ${run.world.digest}`);
-  out.push(`simulated ${simS}s in ${opts.wallSeconds.toFixed(2)}s wall  ${run.world.events.toLocaleString("en-US")} events  ${run.world.requests.toLocaleString("en-US")} requests  window [${w[0] / 1e6}s, ${w[1] / 1e6}s)`);
+  out.push(`simulated ${simS}s${opts.wallSeconds === undefined ? "" : ` in ${opts.wallSeconds.toFixed(2)}s wall`}  ${run.world.events.toLocaleString("en-US")} events  ${run.world.requests.toLocaleString("en-US")} requests  window [${w[0] / 1e6}s, ${w[1] / 1e6}s)`);
   const clusters = run.spec.clusters.map((c) => c.name);
   for (const cluster of clusters) {
     const ctx = clusters.length > 1 ? ` --context=${cluster}` : "";
@@ -144,7 +145,7 @@ export function formatSummary(run: ScenarioRun, pods: ReadonlyMap<string, { mesh
  * The `--json` object: one line, stable key order. `findings` (what `meshsim check` finds in the
  * scenario's objects, and what is not simulated) come last when given.
  */
-export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: FindingsJson): Record<string, unknown> {
+export function jsonSummary(run: ScenarioRun, wallSeconds: number | undefined, findings?: FindingsJson): Record<string, unknown> {
   const w = wholeRun(run);
   const all = run.world.metrics.query({}, w);
   return {
@@ -152,7 +153,7 @@ export function jsonSummary(run: ScenarioRun, wallSeconds: number, findings?: Fi
     seed: run.spec.seed,
     digest: run.world.digest,
     simulatedSeconds: run.world.simulatedUs / 1e6,
-    wallSeconds,
+    ...(wallSeconds === undefined ? {} : { wallSeconds }),
     events: run.world.events,
     requests: run.world.requests,
     pass: run.pass,
