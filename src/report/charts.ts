@@ -60,6 +60,7 @@ export function reportCharts(run: ScenarioRun): ReportChart[] {
     successRateChart(series, faults),
     latencyChart(series, faults),
     retriesChart(run.world.metrics.timeline({}), faults),
+    ...routeCharts(run, faults),
     splitWeightsChart(run, faults),
     canaryChart(run, faults),
     gatewaysChart(run, faults),
@@ -131,6 +132,40 @@ export function retriesChart(points: readonly TimelinePoint[], faults: readonly 
   ]);
   if (!data.some((r) => (r.value as number) > 0)) return undefined;
   return { name: "retries", title: "Retries and retry-budget skips", spec: timeChart("Retries and retry-budget skips per second", data, "per second", faults) };
+}
+
+/** Routes drawn per chart at most: the busiest, so a route table of dozens stays readable. */
+const MAX_ROUTES = 8;
+
+/**
+ * Per route (service and route, as `viz routes` lists them, the mesh's own multicluster traffic
+ * aside): the effective success rate and the p99 over time, the busiest routes first. Left out when there is only one route (the traffic
+ * charts already show it).
+ */
+export function routeCharts(run: ScenarioRun, faults: readonly FaultWindow[]): ReportChart[] {
+  const m = run.world.metrics;
+  const window = wholeRun(run);
+  const keys = new Map<string, { service: string; route: string }>();
+  for (const l of m.labelSets("request")) {
+    // The multicluster gateway's forwarding and the service mirror's probes are the mesh's own.
+    if (l.service === undefined || l.client?.split("/")[1] === "linkerd-multicluster") continue;
+    const route = l.route ?? "";
+    keys.set(`${l.service}|${route}`, { service: l.service, route });
+  }
+  if (keys.size < 2) return [];
+  const ranked = [...keys.values()]
+    .map((k) => ({ ...k, requests: m.query({ service: k.service, route: k.route }, window).requests }))
+    .filter((k) => k.requests > 0)
+    .sort((a, b) => b.requests - a.requests || (`${a.service} ${a.route}` < `${b.service} ${b.route}` ? -1 : 1))
+    .slice(0, MAX_ROUTES);
+  if (ranked.length < 2) return [];
+  const series = ranked.map((k) => ({ traffic: `${k.service} ${k.route === "" ? "[DEFAULT]" : k.route}`, points: m.timeline({ service: k.service, route: k.route }) }));
+  const success = rows(series, [["effective", (p) => ratio(p.success, p.requests)]]);
+  const p99 = rows(series, [["p99", (p) => p.latencyP99Us / 1000]]);
+  return [
+    { name: "route-success-rate", title: "Success rate per route", spec: timeChart("Success rate per route (effective)", success, "success rate", faults) },
+    { name: "route-latency", title: "p99 per route", spec: timeChart("Latency p99 per route (ms)", p99, "latency ms", faults) },
+  ];
 }
 
 /** Weights as a step line per backend, each held until the next update and to the end of the run. */

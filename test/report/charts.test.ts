@@ -10,6 +10,16 @@ import { type LabelBox, layoutTopology, topologyLabels } from "../../src/report/
 import type { ScenarioRun } from "../../src/scenario/run.js";
 import { controlPlaneDownRun } from "./report-fixture.js";
 
+let authLossRun: ScenarioRun | undefined;
+/** scenarios/payments/auth-loss.yaml, run once for the tests that need a multi-cluster, multi-route run. */
+function authLoss(): ScenarioRun {
+  if (authLossRun !== undefined) return authLossRun;
+  const r = runScenario(join(import.meta.dirname, "..", "..", "scenarios", "payments", "auth-loss.yaml"));
+  if (!r.ok) throw new Error("auth-loss should load");
+  authLossRun = r.run;
+  return r.run;
+}
+
 const TIME_CHARTS = ["rps", "success-rate", "latency", "retries", "split-weights"];
 const layers = (spec: VegaLiteSpec) => spec.layer as VegaLiteSpec[];
 const values = (layer: VegaLiteSpec) => (layer.data as { values: Array<Record<string, unknown>> }).values;
@@ -108,10 +118,20 @@ describe("report charts", () => {
     expect(values(points).map((n) => n.label)).toEqual(["app/api", "app/client"]);
   });
 
+  it("draws success rate and p99 per route, the busiest routes, when there is more than one", () => {
+    const run = authLoss();
+    const charts = reportCharts(run);
+    const sr = charts.find((c) => c.name === "route-success-rate");
+    const p99 = charts.find((c) => c.name === "route-latency");
+    const routesOf = (c: typeof sr) => [...new Set(values(layers(c?.spec ?? {}).at(-1) as VegaLiteSpec).map((r) => r.traffic))].sort();
+    expect(routesOf(sr)).toEqual(["auth GET /verify", "auth POST /capture"]);
+    expect(routesOf(p99)).toEqual(["auth GET /verify", "auth POST /capture"]);
+    // A run with one route has none: the traffic charts show it already.
+    expect(reportCharts(controlPlaneDownRun()).some((c) => c.name.startsWith("route-"))).toBe(false);
+  });
+
   it("places no label over another: node names and edge labels of the payments topology", () => {
-    const r = runScenario(join(import.meta.dirname, "..", "..", "scenarios", "payments", "auth-loss.yaml"));
-    if (!r.ok) throw new Error("auth-loss should load");
-    const run = r.run;
+    const run = authLoss();
     const topo = reportCharts(run).find((c) => c.name === "topology");
     const lines = values(layers(topo?.spec ?? {})[0] as VegaLiteSpec) as Array<{ lx: number; ly: number; label: string }>;
     const sources = run.spec.traffic.map((t) => `${t.from.cluster}/${t.from.namespace}/${t.from.deployment}`);
