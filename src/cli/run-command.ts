@@ -13,6 +13,7 @@ import { loadScenario } from "../scenario/load.js";
 import { runWorldSpec } from "../scenario/run.js";
 import { formatFindings } from "../report/findings.js";
 import { DEFAULT_OPENMETRICS_EPOCH_MS, DEFAULT_SCRAPE_INTERVAL_US, openMetrics } from "../report/openmetrics.js";
+import { resultSeries } from "../report/result-series.js";
 import { formatSummary, jsonSummary } from "../report/summary.js";
 import { parseDurationUs } from "../sim/time.js";
 import { findingsJson, scenarioFindings } from "../scenario/findings.js";
@@ -207,7 +208,12 @@ function runOne(path: string, shown: string, set: Record<string, string>, opts: 
   if (opts.out !== undefined) {
     // The report's copies leave the wall time out (it goes to timing.json), so two runs of the
     // same scenario and seed write the same files.
-    const reportJson = { ...jsonSummary(run, undefined, findingsJson(findings)), ...(run.pass ? {} : { reproduce }) };
+    const reportJson = {
+      ...jsonSummary(run, undefined, findingsJson(findings)),
+      ...(run.pass ? {} : { reproduce }),
+      // What `meshsim stat|routes|edges result.json` answer from.
+      series: resultSeries(run.world.metrics, run.world.simulatedUs, run.world.workloads, run.world.edges),
+    };
     const reportSummary = formatSummary(run, run.world.workloads, { reproduce });
     startReport(opts.out, { run, json: reportJson, summary: reportSummary, timing: { wallSeconds, events: run.world.events } }, err, opts.onReportWritten);
   }
