@@ -10,6 +10,7 @@ import { fileReader, manifestsRoot } from "./files.js";
 import { EXIT, parseSets, runCommand } from "./run-command.js";
 import { registerMerge, registerSweep } from "./sweep-command.js";
 import { registerPolicy } from "./policy-command.js";
+import { registerTap } from "./tap-command.js";
 import { registerViz } from "./viz-command.js";
 import { registerSwarm } from "./swarm-command.js";
 import { registerVerify } from "./verify-command.js";
@@ -130,6 +131,7 @@ registerVerify(program, stdout, stderr);
 registerSwarm(program, stdout, stderr);
 registerPolicy(program, stdout, stderr);
 registerViz(program, stdout, stderr);
+registerTap(program, stdout, stderr);
 
 try {
   program.parse(process.argv);

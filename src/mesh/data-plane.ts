@@ -28,6 +28,7 @@ import { isGatewayPod, proxyAdminAnswer } from "./multicluster.js";
 import { CONNECT_TIMEOUT_US, type Network } from "./network.js";
 import type { Pod } from "./pod.js";
 import { LazyStreams, podPath } from "./streams.js";
+import type { ServedRequest } from "./world-api.js";
 
 /** What the data plane needs of the world. */
 export interface DataPlaneWorld extends InboundHost {
@@ -35,6 +36,8 @@ export interface DataPlaneWorld extends InboundHost {
   readonly identity: IdentitySystem;
   /** Whether the cluster still exists (a `clusterLoss` fault ends it). */
   clusterAlive(name: string): boolean;
+  /** Hears every request a pod serves (`meshsim tap`); absent ⇒ nobody listens. */
+  readonly onServed?: ((r: ServedRequest) => void) | undefined;
 }
 
 export class DataPlane implements ConnectionHost {
@@ -201,6 +204,8 @@ export class DataPlane implements ConnectionHost {
       return reply({ status: 502, error: "reset", from: "gateway-requires-mtls" });
     }
     if (!to.alive) this.world.violated?.(`a request was handed to ${to.label} after it died`);
+    const tap = this.world.onServed;
+    if (tap !== undefined) reply = tapped(tap, from, to, request, mtls, this.world.sim.nowUs, () => this.world.sim.nowUs, reply);
     reply = this.ledger.arrived(to, reply);
     const inbound = this.inbounds.get(to);
     if (inbound !== undefined) return inbound.accept(request, from, InboundProxy.tlsOf(from, mtls), reply);
@@ -263,4 +268,22 @@ function onTheWire(res: HttpResponse): HttpResponse {
   if (res.error === undefined) return res;
   const { error: _synthesised, ...response } = res;
   return response;
+}
+
+/** `reply`, telling `tap` about the request once its answer leaves the server. */
+function tapped(tap: (r: ServedRequest) => void, from: Pod, to: Pod, request: HttpRequest, mtls: boolean, startUs: number, now: () => number, reply: Respond): Respond {
+  return (res) => {
+    tap({
+      src: `${from.cluster}/${from.namespace}/${from.name}`,
+      dst: `${to.cluster}/${to.namespace}/${to.name}`,
+      dstWorkload: to.workload,
+      tls: mtls ? "true" : "no_tls_from_remote",
+      request,
+      status: res.status,
+      ...(res.grpcStatus === undefined ? {} : { grpcStatus: res.grpcStatus }),
+      startUs,
+      endUs: now(),
+    });
+    reply(res);
+  };
 }

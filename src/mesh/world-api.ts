@@ -73,8 +73,26 @@ export interface PodLifecycle {
 }
 
 /** What the world's helpers (workloads, faults, multicluster, DNS) may reach. */
+/** One request a pod served, as `linkerd viz tap` shows it at the server's inbound side. */
+export interface ServedRequest {
+  /** `cluster/namespace/pod` of the caller and of the server. */
+  src: string;
+  dst: string;
+  /** The server workload, `cluster/namespace/deployment`. */
+  dstWorkload: string;
+  /** `tls=true`, or why not (`no_tls_from_remote`). */
+  tls: string;
+  request: HttpRequest;
+  status: number;
+  grpcStatus?: number;
+  startUs: number;
+  endUs: number;
+}
+
 export interface WorldInternals extends MeshWorld {
   readonly spec: WorldSpec;
+  /** Hears every request a pod serves (`meshsim tap`); must not touch the world. Absent ⇒ nobody listens. */
+  readonly onServed?: ((r: ServedRequest) => void) | undefined;
   readonly network: Network;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly workloads: PodLifecycle;

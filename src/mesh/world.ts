@@ -42,7 +42,7 @@ import { SeriesCache } from "./series-cache.js";
 import { podPath } from "./streams.js";
 import type { CallSpec, LinkSpec, RequestProtocol, Selector, WorldSpec } from "./spec.js";
 import { TrafficGenerator } from "./traffic.js";
-import type { WorldInternals } from "./world-api.js";
+import type { ServedRequest, WorldInternals } from "./world-api.js";
 import { Workloads } from "./workloads.js";
 
 export type { Edge } from "./edges.js";
@@ -84,6 +84,8 @@ export interface WorldResult {
 export interface RequestObserver {
   started?(atUs: number, request: HttpRequest): void;
   ended?(atUs: number, request: HttpRequest, status: number): void;
+  /** A pod served a request (its inbound side, as `viz tap` sees it). */
+  served?(r: ServedRequest): void;
 }
 
 /** Events per run at most; a guard against a runaway model, far above any sane scenario. */
@@ -123,7 +125,10 @@ export class World implements WorldInternals {
   private endedCount = 0;
   private originIds = 0;
 
+  readonly onServed: ((r: ServedRequest) => void) | undefined;
+
   constructor(readonly spec: WorldSpec, trace?: Trace, private readonly observer?: RequestObserver) {
+    this.onServed = observer?.served === undefined ? undefined : (r) => observer.served?.(r);
     this.sim = new Simulation({ seed: spec.seed, ...(trace === undefined ? {} : { trace }) });
     const windows = spec.expect.flatMap((e) => (e.kind === "metric" ? [e.window] : []));
     this.metrics = new MeshMetrics({ bucketUs: spec.report.timelineUs, warmupUs: spec.warmupUs, durationUs: spec.durationUs, windows });
