@@ -18,6 +18,8 @@ export interface AppHostWorld extends MeshContext {
   counter(name: CounterName, labels: SeriesLabels): CounterSeries;
   /** Whether a client in `pod` speaks gRPC to `authority` (see grpc-target.ts). */
   speaksGrpc(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean;
+  /** Whether that answer can change during the run: `auto` to a name that resolves to no Service yet. */
+  grpcUndecided(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean;
   /** The app of `pod` freed a slot or changed its capacity (its inbound proxy may dispatch). */
   appCapacityChanged(pod: Pod): void;
   /** A call's target URL, parsed once per call spec for the whole world. */
@@ -27,6 +29,9 @@ export interface AppHostWorld extends MeshContext {
 export class PodAppHost implements AppHost {
   /** Slots the app has busy now, from its own `busy` reports. */
   busySlots = 0;
+
+  /** Per call spec: its authority and whether it speaks gRPC, once that is settled. */
+  private readonly calls = new Map<CallSpec, { path: string; authority: string; grpc: boolean }>();
 
   constructor(
     private readonly pod: Pod,
@@ -42,13 +47,20 @@ export class PodAppHost implements AppHost {
   }
 
   call(spec: CallSpec, parent: HttpRequest, respond: Respond): void {
-    const url = this.world.callUrl(spec);
-    if (url === undefined) return respond({ status: 502, error: "other", from: "bad-call-url" });
-    const authority = `${url.host}:${url.port}`;
-    const headers = callHeaders(spec, parent, this.world.speaksGrpc(this.pod, authority, spec.protocol));
+    let c = this.calls.get(spec);
+    if (c === undefined) {
+      const url = this.world.callUrl(spec);
+      if (url === undefined) return respond({ status: 502, error: "other", from: "bad-call-url" });
+      const authority = `${url.host}:${url.port}`;
+      c = { path: url.path, authority, grpc: this.world.speaksGrpc(this.pod, authority, spec.protocol) };
+      // Kept once settled; an `auto` call to a Service not created yet asks again next time.
+      if (!this.world.grpcUndecided(this.pod, authority, spec.protocol)) this.calls.set(spec, c);
+    }
+    const { path, authority } = c;
+    const headers = callHeaders(spec, parent, c.grpc);
     const request: HttpRequest = {
       method: spec.method,
-      path: url.path,
+      path,
       authority,
       bodyBytes: 0,
       ...(headers === undefined ? {} : { headers }),

@@ -69,7 +69,11 @@ export class Pod implements Owner {
   ) {
     this.ready = initiallyReady;
     this.label = `pod/${template.cluster}/${template.namespace}/${name}`;
+    this.workload = `${template.cluster}/${template.namespace}/${template.deployment}`;
   }
+
+  /** `cluster/namespace/deployment`, the workload label metrics use (a pod keeps its template). */
+  readonly workload: string;
 
   get cluster(): string {
     return this.template.cluster;
@@ -79,10 +83,6 @@ export class Pod implements Owner {
   }
   get meshed(): boolean {
     return this.template.meshed;
-  }
-  /** `cluster/namespace/deployment`, the workload label metrics use. */
-  get workload(): string {
-    return `${this.template.cluster}/${this.template.namespace}/${this.template.deployment}`;
   }
   /** The mTLS identity, `sa.ns` as `viz edges` prints it. */
   get identity(): string {

@@ -405,6 +405,12 @@ export class World implements WorldInternals {
     return this.grpcTargets.isGrpc(protocol, pod.cluster, cluster, protocol === undefined || protocol === "auto" ? this.resolveService(pod, host, port) : undefined);
   }
 
+  grpcUndecided(pod: Pod, authority: string, protocol: RequestProtocol | undefined): boolean {
+    if (protocol === "grpc" || protocol === "http") return false;
+    const { host, port } = splitAuthority(authority);
+    return this.resolveService(pod, host, port) === undefined;
+  }
+
   clientFor(pod: Pod): Client {
     return pod.meshed ? new OutboundProxy(pod, this) : new DirectClient(pod, this);
   }

@@ -51,6 +51,7 @@ function world() {
     counter: () => counter,
     server: () => series,
     speaksGrpc: () => false,
+    grpcUndecided: () => false,
     appCapacityChanged: () => inbound?.capacityChanged(),
     callUrl: () => undefined,
   };
