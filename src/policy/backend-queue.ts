@@ -62,9 +62,13 @@ export type BackendQueueAction =
 
 export interface BackendQueueStep {
   state: BackendQueueState;
-  actions: BackendQueueAction[];
+  /** In order; shared and frozen on the hot path, so never modify it. */
+  actions: readonly BackendQueueAction[];
   reason: string;
 }
+
+const REJECT: readonly BackendQueueAction[] = Object.freeze([Object.freeze({ kind: "reject", error: "load-shed", status: 503 } as const)]);
+const ENQUEUE_AND_DISPATCH: readonly BackendQueueAction[] = Object.freeze([Object.freeze({ kind: "enqueue" } as const), Object.freeze({ kind: "dispatch-head" } as const)]);
 
 export function initialBackendQueueState(poolReady: boolean): BackendQueueState {
   return { failFast: { kind: "open" }, queued: 0, poolReady };
@@ -100,17 +104,16 @@ function maxQueued(config: BackendQueueConfig): number {
 }
 
 function onRequestArrived(state: BackendQueueState, nowUs: number, config: BackendQueueConfig): BackendQueueStep {
-  const reject: BackendQueueAction = { kind: "reject", error: "load-shed", status: 503 };
   if (state.failFast.kind === "fail-fast") {
-    return { state, actions: [reject], reason: "gate-shut-in-fail-fast" };
+    return { state, actions: REJECT, reason: "gate-shut-in-fail-fast" };
   }
   if (state.queued >= maxQueued(config)) {
-    return { state, actions: [reject], reason: "queue-full" };
+    return { state, actions: REJECT, reason: "queue-full" };
   }
+  // Enqueued and dispatched at once: the count goes up and down again, so the state is unchanged
+  // (the hot path of every request through a ready backend: nothing allocated but the step).
+  if (state.poolReady) return { state, actions: ENQUEUE_AND_DISPATCH, reason: "pool-ready" };
   const queued = { ...state, queued: state.queued + 1 };
-  if (state.poolReady) {
-    return dispatchHead(queued, [{ kind: "enqueue" }], "pool-ready");
-  }
   return startWaiting(queued, nowUs, config, [{ kind: "enqueue" }], "queued-pool-not-ready");
 }
 
@@ -148,7 +151,7 @@ function onFailFastTimer(state: BackendQueueState, nowUs: number, config: Backen
   return { state: next, actions, reason: "entered-fail-fast" };
 }
 
-function dispatchHead(state: BackendQueueState, actions: BackendQueueAction[], reason: string): BackendQueueStep {
+function dispatchHead(state: BackendQueueState, actions: readonly BackendQueueAction[], reason: string): BackendQueueStep {
   const next: BackendQueueState = { ...state, queued: state.queued - 1 };
   return { state: next, actions: [...actions, { kind: "dispatch-head" }], reason };
 }
@@ -159,7 +162,7 @@ function startWaiting(
   state: BackendQueueState,
   nowUs: number,
   config: BackendQueueConfig,
-  actions: BackendQueueAction[],
+  actions: readonly BackendQueueAction[],
   reason: string,
 ): BackendQueueStep {
   if (state.failFast.kind !== "open") return { state, actions, reason };

@@ -12,7 +12,7 @@ import {
 } from "../../src/policy/backend-queue.js";
 
 const S = 1_000_000;
-const kinds = (actions: BackendQueueAction[]): string[] => actions.map((a) => a.kind);
+const kinds = (actions: readonly BackendQueueAction[]): string[] => actions.map((a) => a.kind);
 
 describe("backend queue defaults", () => {
   it("outbound holds 10,000 requests and fails fast after 3 s; inbound after 1 s", () => {
