@@ -6,7 +6,7 @@
 import { Priority } from "../sim/priority.js";
 import type { App, AppHost } from "./app.js";
 import type { MeshContext } from "./context.js";
-import { callHeaders, type HttpRequest, type parseHttpUrl, type Respond } from "./http.js";
+import { callHeaders, clientHeaders, type HttpRequest, type parseHttpUrl, type Respond } from "./http.js";
 import type { InboundTarget } from "./inbound.js";
 import type { CounterName, CounterSeries, SeriesLabels, ServerSeries } from "./metrics.js";
 import type { Pod } from "./pod.js";
@@ -31,7 +31,7 @@ export class PodAppHost implements AppHost {
   busySlots = 0;
 
   /** Per call spec: its authority and whether it speaks gRPC, once that is settled. */
-  private readonly calls = new Map<CallSpec, { path: string; authority: string; grpc: boolean }>();
+  private readonly calls = new Map<CallSpec, { path: string; authority: string; grpc: boolean; forwards: boolean; fixedHeaders: Readonly<Record<string, string>> | undefined }>();
 
   constructor(
     private readonly pod: Pod,
@@ -52,12 +52,16 @@ export class PodAppHost implements AppHost {
       const url = this.world.callUrl(spec);
       if (url === undefined) return respond({ status: 502, error: "other", from: "bad-call-url" });
       const authority = `${url.host}:${url.port}`;
-      c = { path: url.path, authority, grpc: this.world.speaksGrpc(this.pod, authority, spec.protocol) };
+      const grpc = this.world.speaksGrpc(this.pod, authority, spec.protocol);
+      // A call that forwards nothing sends the same headers every time: one frozen object, which
+      // the proxy's route memo can recognise (route-memo.ts).
+      const fixed = spec.forwardHeaders === undefined || spec.forwardHeaders === false ? clientHeaders(spec.headers, grpc) : undefined;
+      c = { path: url.path, authority, grpc, fixedHeaders: fixed === undefined ? undefined : Object.freeze(fixed), forwards: !(spec.forwardHeaders === undefined || spec.forwardHeaders === false) };
       // Kept once settled; an `auto` call to a Service not created yet asks again next time.
       if (!this.world.grpcUndecided(this.pod, authority, spec.protocol)) this.calls.set(spec, c);
     }
     const { path, authority } = c;
-    const headers = callHeaders(spec, parent, c.grpc);
+    const headers = c.forwards ? callHeaders(spec, parent, c.grpc) : c.fixedHeaders;
     const request: HttpRequest = {
       method: spec.method,
       path,

@@ -9,6 +9,10 @@ import type { Rng } from "../sim/rng.js";
 import type { BehaviorRoute, BehaviorSpec, CallSpec, ErrorSpec } from "./spec.js";
 import { callFailed, type HttpRequest, type HttpResponse, isGrpcRequest, type Respond } from "./http.js";
 
+// The app's successful answers, shared by every request: responses are never modified once made.
+const APP_OK: HttpResponse = Object.freeze({ status: 200, from: "app" });
+const APP_GRPC_OK: HttpResponse = Object.freeze({ status: 200, grpcStatus: 0, grpcStatusIn: "trailers", from: "app" } as const);
+
 /** What the app needs from the world around it. */
 export interface AppHost {
   /** The simulated clock. */
@@ -212,7 +216,7 @@ export class App {
   }
 
   private responseFor(work: Work, route: CompiledRoute | undefined, callsOk: boolean): HttpResponse {
-    if (work.probe) return { status: 200, from: "app" };
+    if (work.probe) return APP_OK;
     // A gRPC server answers OK in the trailers behind its message, and a failed downstream call
     // with UNKNOWN, as a handler returning a plain error does (grpc-go, tonic).
     const grpc = isGrpcRequest(work.request);
@@ -220,7 +224,7 @@ export class App {
     const errors: ErrorSpec = route?.spec.errors ?? this.behavior.errors;
     const rate = this.degradation.errorRate ?? errors.rate;
     if (rate > 0 && this.streams.errors.next() < rate) return errorResponse(errors);
-    return grpc ? { status: 200, grpcStatus: 0, grpcStatusIn: "trailers", from: "app" } : { status: 200, from: "app" };
+    return grpc ? APP_GRPC_OK : APP_OK;
   }
 
   private startQueued(): void {

@@ -6,7 +6,7 @@
 import { OUTBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
 import type { FailureAccrualConfig } from "../policy/config.js";
 import { FailureAccrual } from "../policy/failure-accrual.js";
-import { pickP2c } from "../policy/p2c.js";
+import { pickP2cIndex } from "../policy/p2c.js";
 import { DEFAULT_PEAK_EWMA, PeakEwma } from "../policy/peak-ewma.js";
 import type { ProxyErrorKind } from "../policy/request-timeouts.js";
 import { Priority } from "../sim/priority.js";
@@ -191,12 +191,13 @@ export class Balancer {
   private dispatch(request: BackendRequest): boolean {
     if (request.cancelled) return true;
     const now = this.ctx.sim.nowUs;
-    const pick = pickP2c(this.endpoints, this.rng, now);
+    const index = pickP2cIndex(this.endpoints, this.rng, now);
     // The queue only dispatches while the pool is ready; if no endpoint is, keep the request at the head.
-    if (pick.kind === "none") return false;
-    pick.endpoint.accrual?.admit();
-    pick.endpoint.ewma.start(now);
-    request.send(pick.endpoint);
+    if (index < 0) return false;
+    const endpoint = this.endpoints[index] as Endpoint;
+    endpoint.accrual?.admit();
+    endpoint.ewma.start(now);
+    request.send(endpoint);
     return true;
   }
 }

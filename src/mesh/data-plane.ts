@@ -213,7 +213,7 @@ export class DataPlane implements ConnectionHost {
     // measures it at the app, so an unmeshed workload has server-side numbers too.
     const now = this.world.sim.nowUs;
     this.world.edges.record(from, to, from.meshed ? SECURED.notProvidedByServiceDiscovery : SECURED.noTlsFromRemote);
-    this.world.counter("arrivals", { traffic: request.origin.traffic, server: to.workload }).add(now);
+    this.world.arrivals(to, request.origin.traffic).add(now);
     const series = this.world.server(to);
     to.app.handle(request, (res) => {
       series.record(now, this.world.sim.nowUs, !classifyDefault(responseOutcome(request, res)).failure, res.status, res.grpcStatus);

@@ -52,6 +52,12 @@ export function parseHttpUrl(url: string): { host: string; port: number; path: s
   return { host: (m[1] as string).toLowerCase(), port: m[2] === undefined ? 80 : Number(m[2]), path: m[3] ?? "/" };
 }
 
+/** The port of an authority `host[:port]` (default 80), without building the host. */
+export function authorityPort(authority: string): number {
+  const i = authority.lastIndexOf(":");
+  return i < 0 ? 80 : Number(authority.slice(i + 1));
+}
+
 /** Split an authority `host[:port]` (default port 80). */
 export function splitAuthority(authority: string): { host: string; port: number } {
   const i = authority.lastIndexOf(":");

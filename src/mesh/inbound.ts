@@ -47,6 +47,7 @@ export interface InboundHost extends MeshContext {
   readonly edges: EdgeBook;
   counter(name: CounterName, labels: SeriesLabels): CounterSeries;
   server(pod: Pod): ServerSeries;
+  arrivals(pod: Pod, traffic: string): CounterSeries;
 }
 
 interface Waiting {
@@ -87,7 +88,7 @@ export class InboundProxy {
   accept(request: HttpRequest, client: Pod, tls: PeerTls, reply: Respond): void {
     const now = this.host.sim.nowUs;
     this.host.edges.record(client, this.pod, tls.kind === "mtls" ? SECURED.mtls : SECURED.noTlsFromRemote);
-    this.host.counter("arrivals", { traffic: request.origin.traffic, server: this.pod.workload }).add(now);
+    this.host.arrivals(this.pod, request.origin.traffic).add(now);
     // The container may have filled or drained since the queue last looked.
     this.queue.refresh();
     this.queue.submit({ request, reply });

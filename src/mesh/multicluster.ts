@@ -23,7 +23,7 @@ import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { Degradation } from "./app.js";
 import type { Cluster } from "./cluster.js";
-import { type HttpRequest, type HttpResponse, type Respond, splitAuthority } from "./http.js";
+import { authorityPort, type HttpRequest, type HttpResponse, type Respond } from "./http.js";
 import { type Container, Pod, type WorkloadTemplate } from "./pod.js";
 import type { LinkSpec } from "./spec.js";
 import { LazyStreams } from "./streams.js";
@@ -38,7 +38,7 @@ export const PROXY_ADMIN_PORT = LINK_DEFAULTS.probePort;
  * leave 4191 alone). Undefined for any other request.
  */
 export function proxyAdminAnswer(to: Pod, request: HttpRequest): HttpResponse | undefined {
-  if (!to.meshed || splitAuthority(request.authority).port !== PROXY_ADMIN_PORT) return undefined;
+  if (!to.meshed || authorityPort(request.authority) !== PROXY_ADMIN_PORT) return undefined;
   return { status: request.path === "/ready" ? 200 : 404, from: "proxy-admin" };
 }
 

@@ -3,6 +3,8 @@
 // (see concrete-backends.ts) — and the metric series its requests write. Each request runs as a
 // RequestFlow (request-flow.ts). Every decision is made by `src/policy/`.
 
+import type { RouteRule } from "../policy/http-route.js";
+import type { ProfileRoute } from "../policy/profile-routes.js";
 import { RetryBudget } from "../policy/retry-budget.js";
 import { BudgetLedger } from "./budget-ledger.js";
 import { Priority } from "../sim/priority.js";
@@ -20,6 +22,7 @@ import type { Client, Pod } from "./pod.js";
 import { RequestFlow } from "./request-flow.js";
 import { podPath } from "./streams.js";
 import type { MeshWorld } from "./world-api.js";
+import { RouteMemo } from "./route-memo.js";
 
 /** What a proxy holds about one destination from one config update. */
 export interface DestinationState {
@@ -37,7 +40,13 @@ export interface DestinationState {
   backends: BackendSet;
   /** The destination's backend cache, which `backends` came from. */
   cache: BackendCache;
+  /** Route selections by request shape, for this config only (route-memo.ts). */
+  profileRoutes: RouteMemo<ProfileRoute>;
+  policyRoutes: RouteMemo<PolicyRouteChoice>;
 }
+
+/** What a client-policy request takes from route matching: its rule, or none (404). */
+export type PolicyRouteChoice = { rule: RouteRule; kind: "http" | "grpc"; name: string } | undefined;
 
 /** The metric series one (traffic, service, route) of this proxy writes to, looked up once. */
 export class RouteSeries {
@@ -219,7 +228,7 @@ export class OutboundProxy implements Client {
     const keep = previous !== undefined && profile !== undefined && previous.profile === profile;
     const budget = keep ? previous.budget : this.budgetFor(dest);
     const ledger = keep ? previous.ledger : budget === undefined ? undefined : new BudgetLedger(budget);
-    return { dest, budget, ledger, profile, backends: cache.install(dest), cache };
+    return { dest, budget, ledger, profile, backends: cache.install(dest), cache, profileRoutes: new RouteMemo(), policyRoutes: new RouteMemo() };
   }
 
   private supersede(state: DestinationState): void {

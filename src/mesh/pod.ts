@@ -5,7 +5,7 @@
 import type { Owner } from "../sim/event-queue.js";
 import type { Degradation } from "./app.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
-import type { ServerSeries } from "./metrics.js";
+import type { CounterSeries, ServerSeries } from "./metrics.js";
 
 /** The readiness probe of the pod's first container, Kubernetes defaults applied. */
 export interface ReadinessProbe {
@@ -58,6 +58,8 @@ export class Pod implements Owner {
   client!: Client;
   /** Metric series of this pod's inbound side, set when the pod is created. */
   serverSeries!: ServerSeries;
+  /** Requests that arrived at this pod, by traffic (SeriesCache.arrivals). */
+  arrivalSeries: Map<string, CounterSeries> | undefined;
   /** `viz edges` rows this pod opened, by server pod. */
   readonly edges = new Map<Pod, { requests: number }>();
 

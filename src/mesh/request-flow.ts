@@ -22,12 +22,13 @@ import { findRoute } from "../policy/route-match.js";
 import { Priority } from "../sim/priority.js";
 import { Attempt, type AttemptOwner, chooseBackend, endpointTimers } from "./attempt.js";
 import type { Endpoint } from "./balancer.js";
-import { annotationOutcome, type AttemptClassifier, classifyAttempt, routeRequest } from "./classification.js";
+import { annotationOutcome, type AttemptClass, type AttemptClassifier, classifyAttempt, routeRequest } from "./classification.js";
 import type { BackendSet } from "./concrete-backends.js";
 import { type Destination, type RuleConfig, serviceKey } from "./destination.js";
 import { failureCause } from "./failure-book.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { DestinationState, OutboundProxy, RouteSeries } from "./outbound.js";
+import { RouteMemo } from "./route-memo.js";
 import type { MeshWorld } from "./world-api.js";
 
 export class RequestFlow implements AttemptOwner {
@@ -84,22 +85,33 @@ export class RequestFlow implements AttemptOwner {
     this.backends.holders += 1;
     const dest = state.dest;
     let timeoutUs: number | undefined;
+    const r = this.request;
+    const memo = RouteMemo.cacheable(r.headers);
     if (dest.stack === "profile") {
-      const decision = matchProfileRoute(dest.routes, { method: this.request.method, path: this.request.path });
-      this.profileRoute = decision.route;
-      this.routeName = decision.route.name;
-      timeoutUs = decision.route.timeoutUs;
+      let route = memo ? state.profileRoutes.get(r.path, r.method, "", r.headers) : undefined;
+      if (route === undefined) {
+        route = matchProfileRoute(dest.routes, { method: r.method, path: r.path }).route;
+        if (memo) state.profileRoutes.set(r.path, r.method, "", r.headers, route);
+      }
+      this.profileRoute = route;
+      this.routeName = route.name;
+      timeoutUs = route.timeoutUs;
     } else {
-      const sel = findRoute(dest.routes, routeRequest(this.request, host));
-      if (!sel.matched) {
+      let choice = memo ? state.policyRoutes.get(r.path, r.method, host, r.headers) : undefined;
+      if (choice === undefined) {
+        const sel = findRoute(dest.routes, routeRequest(r, host));
+        choice = sel.matched ? { rule: sel.rule, kind: sel.route.kind === "GRPCRoute" ? "grpc" : "http", name: sel.route.name } : undefined;
+        if (memo) state.policyRoutes.set(r.path, r.method, host, r.headers, choice);
+      }
+      if (choice === undefined) {
         // Routes are attached to this Service, so there is no default route to fall back on.
         this.routeName = "[no route]";
         this.world.emit("route.not-found", { service: this.serviceLabel, path: this.request.path, reason: "no-route" });
         return this.finish({ status: 404, error: "no-route" }, "no-route", false);
       }
-      this.ruleConfig = dest.rules.get(sel.rule);
-      this.routeKind = sel.route.kind === "GRPCRoute" ? "grpc" : "http";
-      this.routeName = this.ruleConfig?.routeName ?? sel.route.name;
+      this.ruleConfig = dest.rules.get(choice.rule);
+      this.routeKind = choice.kind;
+      this.routeName = this.ruleConfig?.routeName ?? choice.name;
       timeoutUs = this.ruleConfig?.timeouts.requestUs;
     }
     this.deadlineUs = requestDeadlineUs(this.startUs, timeoutUs);
@@ -140,8 +152,11 @@ export class RequestFlow implements AttemptOwner {
     this.finish({ status: 502, error: "reset", from: "client-pod-killed" }, "client-pod-killed");
   }
 
+  private classifierCache: AttemptClassifier | undefined;
+  /** Which classifier judges this request's attempts (fixed once the route is chosen). */
   private classifier(): AttemptClassifier {
-    return this.profileRoute !== undefined ? { stack: "profile", responseClasses: this.profileRoute.responseClasses } : { stack: "policy", routeKind: this.routeKind };
+    this.classifierCache ??= this.profileRoute !== undefined ? { stack: "profile", responseClasses: this.profileRoute.responseClasses } : { stack: "policy", routeKind: this.routeKind };
+    return this.classifierCache;
   }
 
   private seriesCache: RouteSeries | undefined;
@@ -207,18 +222,19 @@ export class RequestFlow implements AttemptOwner {
 
   attemptEnded(attempt: Attempt, res: HttpResponse): void {
     if (attempt.done || this.finished) return;
-    const failure = this.closeAttempt(attempt, res);
-    if (this.dest.stack === "profile") this.afterProfileAttempt(res, failure);
-    else this.afterPolicyAttempt(attempt, res, failure);
+    const judged = this.closeAttempt(attempt, res);
+    if (this.dest.stack === "profile") this.afterProfileAttempt(res, judged);
+    else this.afterPolicyAttempt(attempt, res, judged.failure);
   }
 
   /** Account for an attempt that ended: timers, load and breaker feedback, metrics. Returns its class. */
-  private closeAttempt(attempt: Attempt, res: HttpResponse): boolean {
+  private closeAttempt(attempt: Attempt, res: HttpResponse): AttemptClass {
     attempt.done = true;
     attempt.cancelled = true;
     const now = this.world.sim.nowUs;
     if (attempt.timer !== undefined) this.world.sim.cancel(attempt.timer);
-    const failure = classifyAttempt(this.classifier(), this.request, res).failure;
+    const judged = classifyAttempt(this.classifier(), this.request, res);
+    const failure = judged.failure;
     if (attempt.endpoint !== undefined) {
       attempt.balancer?.complete(attempt.endpoint, attempt.sentAtUs, failure, res.error === "connect-error");
     }
@@ -229,16 +245,17 @@ export class RequestFlow implements AttemptOwner {
     if (failure) {
       this.world.emit("attempt.failed", { route: this.routeName, attempt: attempt.n, status: res.status, reason: res.error ?? res.from ?? "status" });
     }
-    return failure;
+    return judged;
   }
 
-  private afterProfileAttempt(res: HttpResponse, failure: boolean): void {
+  private afterProfileAttempt(res: HttpResponse, judged: AttemptClass): void {
+    const failure = judged.failure;
     const route = this.profileRoute as ProfileRoute;
     const decision = decideProfileRetry({
       isRetryable: route.isRetryable,
       budget: this.state?.budget,
       // The retry judges the answer without trailers that come after a streamed body.
-      outcome: res.error !== undefined ? { kind: "error", error: res.error } : { kind: "response", isFailure: classifyAttempt(this.classifier(), this.request, res).failureSeenByRetry },
+      outcome: res.error !== undefined ? { kind: "error", error: res.error } : { kind: "response", isFailure: judged.failureSeenByRetry },
       body: { bytes: this.request.bodyBytes },
       nowUs: this.world.sim.nowUs,
     });

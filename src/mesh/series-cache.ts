@@ -33,6 +33,17 @@ export class SeriesCache {
     return pod.serverSeries;
   }
 
+  /** Requests that arrived at the pod from `traffic`, at its proxy or (unmeshed) its app. Kept on the pod. */
+  arrivals(pod: Pod, traffic: string): CounterSeries {
+    pod.arrivalSeries ??= new Map();
+    let c = pod.arrivalSeries.get(traffic);
+    if (c === undefined) {
+      c = this.counter("arrivals", { traffic, server: pod.workload });
+      pod.arrivalSeries.set(traffic, c);
+    }
+    return c;
+  }
+
   private cached<T>(kind: string, labels: SeriesLabels, make: () => T): T {
     const key = `${kind}|${labels.traffic ?? ""}|${labels.client ?? ""}|${labels.service ?? ""}|${labels.route ?? ""}|${labels.backend ?? ""}|${labels.server ?? ""}|${labels.pod ?? ""}`;
     let s = this.byKey.get(key) as T | undefined;

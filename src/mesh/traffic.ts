@@ -127,7 +127,11 @@ export class TrafficGenerator {
     const mix = this.spec.requests[index] as TrafficSpec["requests"][number];
     if (this.headers === undefined) {
       const grpc = this.host.speaksGrpc?.(pod, this.authority, this.spec.protocol) ?? this.spec.protocol === "grpc";
-      this.headers = this.spec.requests.map((r) => clientHeaders(r.headers, grpc));
+      // Frozen: every request of a kind shares them, and the proxy's route memo may key on them.
+      this.headers = this.spec.requests.map((r) => {
+        const h = clientHeaders(r.headers, grpc);
+        return h === undefined ? undefined : Object.freeze(h);
+      });
     }
     const headers = this.headers[index];
     const request: HttpRequest = {

@@ -102,6 +102,8 @@ export interface WorldInternals extends MeshWorld {
   /** How `pod` sends requests: its outbound proxy when meshed, straight to a pod otherwise. */
   clientFor(pod: Pod): Client;
   server(pod: Pod): ServerSeries;
+  /** Requests that arrived at `pod` from `traffic`. */
+  arrivals(pod: Pod, traffic: string): CounterSeries;
   deploymentsMatching(select: Selector): Array<{ cluster: Cluster; deployment: Deployment }>;
   /** A meshed pod's inbound proxy starts in front of `target`, its container. */
   startInbound(pod: Pod, target: InboundTarget): void;

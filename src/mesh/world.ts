@@ -352,6 +352,9 @@ export class World implements WorldInternals {
   server(pod: Pod): ServerSeries {
     return this.series.server(pod);
   }
+  arrivals(pod: Pod, traffic: string): CounterSeries {
+    return this.series.arrivals(pod, traffic);
+  }
 
   requestStarted(request: HttpRequest): void {
     this.started += 1;
@@ -480,6 +483,7 @@ export class World implements WorldInternals {
       nextOriginId: () => ++this.originIds,
       speaksGrpc: (pod: Pod, authority: string, protocol: RequestProtocol | undefined) => this.speaksGrpc(pod, authority, protocol),
       send: (pod: Pod, request: HttpRequest, respond: Respond, traffic: string) => {
+        if (this.dnsRecords.size === 0) return pod.client.send(request, respond, traffic);
         const host = request.authority.split(":")[0] as string;
         if (!this.dnsRecords.has(host)) return pod.client.send(request, respond, traffic);
         let client = this.dnsClients.get(pod);

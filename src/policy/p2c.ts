@@ -72,3 +72,39 @@ export function drawDistinctPair(rng: RandomSource, n: number): [number, number]
   if (b >= a) b += 1;
   return [a, b];
 }
+
+/**
+ * `pickP2c`'s choice without its explanation: the index picked, or -1 when nothing is ready. Same
+ * draws, same loads read in the same order; it allocates nothing, for the per-request path.
+ */
+export function pickP2cIndex(endpoints: readonly P2cEndpoint[], rng: RandomSource, nowUs: number): number {
+  let ready = 0;
+  let only = -1;
+  for (let i = 0; i < endpoints.length; i += 1) {
+    if ((endpoints[i] as P2cEndpoint).ready) {
+      ready += 1;
+      only = i;
+    }
+  }
+  if (ready <= 1) return only;
+  const a = randomIndex(rng, ready);
+  let b = randomIndex(rng, ready - 1);
+  if (b >= a) b += 1;
+  const aIndex = nthReady(endpoints, a);
+  const bIndex = nthReady(endpoints, b);
+  const aLoad = (endpoints[aIndex] as P2cEndpoint).load(nowUs);
+  const bLoad = (endpoints[bIndex] as P2cEndpoint).load(nowUs);
+  return aLoad <= bLoad ? aIndex : bIndex;
+}
+
+/** The index of the `n`-th (0-based) ready endpoint. */
+function nthReady(endpoints: readonly P2cEndpoint[], n: number): number {
+  let seen = 0;
+  for (let i = 0; i < endpoints.length; i += 1) {
+    if ((endpoints[i] as P2cEndpoint).ready) {
+      if (seen === n) return i;
+      seen += 1;
+    }
+  }
+  throw new Error(`nthReady: fewer than ${n + 1} ready endpoints`);
+}

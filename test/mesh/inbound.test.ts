@@ -49,6 +49,7 @@ function world() {
     rng: (label) => sim.rng(label),
     edges,
     counter: () => counter,
+    arrivals: () => counter,
     server: () => series,
     speaksGrpc: () => false,
     grpcUndecided: () => false,

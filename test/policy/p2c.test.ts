@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { drawDistinctPair, pickP2c, type P2cEndpoint } from "../../src/policy/p2c.js";
+import { drawDistinctPair, pickP2c, pickP2cIndex, type P2cEndpoint } from "../../src/policy/p2c.js";
 import { fixedRandom, type RandomSource } from "../../src/policy/random.js";
 
 interface Ep extends P2cEndpoint {
@@ -142,6 +142,27 @@ describe("pickP2c — properties", () => {
         expect(eps[aIndex]?.ready && eps[bIndex]?.ready).toBe(true);
         const other = decision.index === aIndex ? bIndex : aIndex;
         expect(decision.endpoint.loads).toBeLessThanOrEqual((eps[other] as Ep).loads);
+      }),
+    );
+  });
+
+  it("pickP2cIndex picks what pickP2c picks, with the same draws and load reads", () => {
+    fc.assert(
+      fc.property(endpointsArb, drawsArb, (specs, draws) => {
+        const reads: string[][] = [[], []];
+        const make = (log: string[]): Ep[] => specs.map((s, i) => ({ ...ep(`e${i}`, s.loads, s.ready), load: () => (log.push(`e${i}`), s.loads) }));
+        const counted = (): RandomSource & { n: number } => {
+          const inner = fixedRandom(draws);
+          const src = { n: 0, next: () => ((src.n += 1), inner.next()) };
+          return src;
+        };
+        const r1 = counted();
+        const r2 = counted();
+        const decision = pickP2c(make(reads[0] as string[]), r1, 0);
+        const index = pickP2cIndex(make(reads[1] as string[]), r2, 0);
+        expect(index).toBe(decision.kind === "none" ? -1 : decision.index);
+        expect(r2.n).toBe(r1.n);
+        expect(reads[1]).toEqual(reads[0]);
       }),
     );
   });
