@@ -1,6 +1,6 @@
 // The layering and determinism rules of design/architecture.md, enforced by reading the source.
 //   src/policy  imports nothing outside src/policy (no packages, no Node built-ins)
-//   src/sim     imports only src/sim, seedrandom and fastpriorityqueue
+//   src/sim     imports only src/sim and seedrandom
 //   src/k8s, src/mesh, src/scenario, src/report follow the arrows cli → scenario → mesh → policy/sim
 //   outside src/cli: no Math.random, Date, performance.now, timers, process.hrtime
 //   in sim/policy/mesh/api: no async/await or promises (api is the synchronous library front door)
@@ -52,7 +52,7 @@ const layerOf = (file: string) => relative(src, file).split(sep)[0] as string;
 
 /** Which layers (and packages) each layer may import. */
 const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
-  sim: { layers: ["sim"], packages: /^(seedrandom|fastpriorityqueue)$/ },
+  sim: { layers: ["sim"], packages: /^seedrandom$/ },
   policy: { layers: ["policy"], packages: /^$/ },
   k8s: { layers: ["k8s", "policy"], packages: /^(yaml|zod|re2js)$/ },
   mesh: { layers: ["mesh", "sim", "policy", "k8s"], packages: /^(hdr-histogram-js)$/ },
