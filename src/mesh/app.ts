@@ -209,7 +209,10 @@ export class App {
     const response = this.responseFor(work, route, callsOk);
     const succeeded = response.status < 400 && (response.grpcStatus ?? 0) === 0;
     if (succeeded && route?.spec.sideEffect === true) this.host.sideEffect(route.name, work.request);
-    work.respond(response);
+    // Answered: the work item lets go of its caller's callback chain (request-flow.ts `letGo`).
+    const respondTo = work.respond;
+    work.respond = IGNORE;
+    respondTo(response);
     // Fire-and-forget calls, after the response: a timer of this pod got here, so the pod is alive.
     if (!work.probe) for (const c of this.callsFor(route).afterResponse) if (this.makes(c)) this.host.call(c, work.request, IGNORE);
     this.startQueued();

@@ -55,10 +55,14 @@ export interface ConnectionHost extends MeshContext {
   handshake(client: Pod, server: Pod): { ok: boolean; reason: string };
 }
 
+/** What an answered exchange responds to: nothing. */
+const ANSWERED: Respond = () => {};
+
 /** A request sent on a connection and not answered yet. */
 export interface Exchange {
   readonly request: HttpRequest;
-  readonly respond: Respond;
+  /** Replaced by a no-op once answered, so a stale exchange keeps nothing of its caller alive. */
+  respond: Respond;
   done: boolean;
 }
 
@@ -139,7 +143,9 @@ export class Connection {
     exchange.done = true;
     this.inFlight.delete(exchange);
     if (this.current === "closed" && this.inFlight.size === 0) this.pool.drained(this);
-    exchange.respond(res);
+    const respond = exchange.respond;
+    exchange.respond = ANSWERED;
+    respond(res);
   }
 
   /**
@@ -202,7 +208,9 @@ export class Connection {
     for (const e of failed) {
       if (e.done) continue;
       e.done = true;
-      e.respond({ status: 502, error: "reset", from: `connection-${reason}` });
+      const respond = e.respond;
+      e.respond = ANSWERED;
+      respond({ status: 502, error: "reset", from: `connection-${reason}` });
     }
   }
 

@@ -31,6 +31,9 @@ import type { DestinationState, OutboundProxy, RouteSeries } from "./outbound.js
 import { RouteMemo } from "./route-memo.js";
 import type { MeshWorld } from "./world-api.js";
 
+/** What a finished flow answers to: nothing (see `letGo`). */
+const FINISHED: Respond = () => {};
+
 export class RequestFlow implements AttemptOwner {
   private readonly world: MeshWorld;
   private readonly startUs: number;
@@ -60,7 +63,7 @@ export class RequestFlow implements AttemptOwner {
   constructor(
     private readonly proxy: OutboundProxy,
     private readonly request: HttpRequest,
-    private readonly respond: Respond,
+    private respond: Respond,
     private readonly traffic: string | undefined,
   ) {
     this.world = proxy.world;
@@ -337,6 +340,21 @@ export class RequestFlow implements AttemptOwner {
       this.series().failed({ ...res, status }, failureCause(res, reason), retry);
     }
     this.world.requestEnded(this.request, status);
-    this.respond(res.error !== undefined ? { status, error: res.error } : res);
+    const respond = this.respond;
+    this.letGo();
+    respond(res.error !== undefined ? { status, error: res.error } : res);
+  }
+
+  /**
+   * A finished flow drops its links to the rest of the request (caller's callback, last attempt,
+   * destination state). Nothing reads them once `finished` is set, and a flow that lived long
+   * enough to reach the old generation would otherwise keep everything they reach alive until the
+   * next full collection (the young collector treats old objects as roots): with thousands of
+   * requests in flight that doubled the time spent in garbage collection.
+   */
+  private letGo(): void {
+    this.respond = FINISHED;
+    this.current = undefined;
+    this.state = undefined;
   }
 }

@@ -64,10 +64,17 @@ export class EventQueue {
   cancel(id: EventId): boolean {
     const slot = id % SLOTS;
     if (slot >= this.used || this.gen[slot] !== (id - slot) / SLOTS || this.cancelled[slot] === 1 || this.handlers[slot] === undefined) {
+      // Ran already (its slot was released, or reused under a new generation) or cancelled before.
       return false;
     }
     this.cancelled[slot] = 1;
     this.cancelledCount += 1;
+    // Let go of what the event would have run at once: a cancelled timeout's closure holds its
+    // whole request (flow, attempts, callbacks), and its heap entry may wait seconds of simulated
+    // time to be popped. Kept, that is every finished request of the last timeout's length alive.
+    this.handlers[slot] = undefined;
+    this.args[slot] = undefined;
+    this.owners[slot] = undefined;
     if (this.cancelledCount > COMPACT_MIN_CANCELLED && this.cancelledCount * 2 > this.size) this.compact();
     return true;
   }
