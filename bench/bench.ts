@@ -6,7 +6,11 @@
 //   mesh         — bench/scenarios/mesh-3tier.yaml: a meshed three-tier app at 1 000 user requests/s
 //                  for 1 simulated hour, and for 15 minutes, each in its own process; rssGrowth is
 //                  the ratio of their peak RSS (4× the duration should not mean more memory).
-//   sweep        — the same 8-point sweep on 1 worker and on every core: sweep.parallelSpeedup.
+//   platform     — bench/scenarios/platform.yaml: 31 services in three tiers of fan-out, both policy
+//                  stacks, a TrafficSplit and a multicluster link, 20 000 user requests/s;
+//                  platform.realTimeFactor is simulated seconds per wall second.
+//   sweep        — the same sweep (4 points per core, at least 8) on 1 worker and on every core:
+//                  sweep.parallelSpeedup, and sweep.parallelEfficiency = speedup / workers.
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -113,9 +117,9 @@ interface MeshRun {
 }
 
 /** One mesh run in a child process (its own peak RSS). */
-function meshRun(duration: string): MeshRun {
+function meshRun(duration: string, file = "mesh-3tier.yaml"): MeshRun {
   const here = dirname(fileURLToPath(import.meta.url));
-  const scenario = resolve(here, "../../bench/scenarios/mesh-3tier.yaml");
+  const scenario = resolve(here, "../../bench/scenarios", file);
   const out = execFileSync(process.execPath, [resolve(here, "mesh-run.js"), scenario, duration], { encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split("\n").pop() as string) as MeshRun;
 }
@@ -137,13 +141,26 @@ function benchMesh(): Record<string, number> {
   };
 }
 
+function benchPlatform(): Record<string, number> {
+  const run = meshRun(quick ? "5s" : "20s", "platform.yaml");
+  const factor = run.simulatedSeconds / run.wallSeconds;
+  log(`platform: ${(run.requests / run.wallSeconds / 1e3).toFixed(1)} k requests/s (${(run.userRequests / run.wallSeconds / 1e3).toFixed(1)} k user requests/s), ${factor.toFixed(2)}x real time, peak RSS ${run.peakRssMB} MB`);
+  return {
+    "platform.requestsPerSec": Math.round(run.requests / run.wallSeconds),
+    "platform.userRequestsPerSec": Math.round(run.userRequests / run.wallSeconds),
+    "platform.realTimeFactor": Number(factor.toFixed(2)),
+    "platform.peakRssMB": run.peakRssMB,
+  };
+}
+
 /** The same sweep on one worker and on every core; the ratio of wall times. */
 function benchSweepSpeedup(): Record<string, number> {
   const here = dirname(fileURLToPath(import.meta.url));
   const cli = resolve(here, "../src/cli/main.js");
   const scenario = resolve(here, "../../bench/scenarios/sweep-bench.yaml");
   const cores = availableParallelism();
-  const points = quick ? "200/s..800/s:4" : "200/s..800/s:8";
+  // At least four points per worker, so the measure is of the pool, not of one straggler.
+  const points = `200/s..800/s:${Math.max(quick ? 4 : 8, 4 * cores)}`;
   const time = (workers: number): number =>
     timeSeconds(() => {
       execFileSync(process.execPath, [cli, "sweep", scenario, "--vary", `rate=${points}`, "--workers", String(workers), "--json"], { encoding: "utf8", maxBuffer: 64 << 20 });
@@ -151,7 +168,7 @@ function benchSweepSpeedup(): Record<string, number> {
   const one = time(1);
   const all = time(cores);
   log(`sweep: ${one.toFixed(2)} s on 1 worker, ${all.toFixed(2)} s on ${cores}: speedup ${(one / all).toFixed(2)}`);
-  return { "sweep.parallelSpeedup": Number((one / all).toFixed(2)), "sweep.workers": cores };
+  return { "sweep.parallelSpeedup": Number((one / all).toFixed(2)), "sweep.parallelEfficiency": Number((one / all / cores).toFixed(2)), "sweep.workers": cores };
 }
 
 const mm1 = benchMm1();
@@ -173,5 +190,6 @@ if (simpy !== undefined) {
 }
 result["kernel.peakRssMB"] = Math.round(process.resourceUsage().maxRSS / 1024);
 log(`kernel.peakRssMB: ${result["kernel.peakRssMB"]}`);
-if (!args.includes("--kernel-only")) Object.assign(result, benchMesh(), benchSweepSpeedup());
+result["cores"] = availableParallelism();
+if (!args.includes("--kernel-only")) Object.assign(result, benchMesh(), benchPlatform(), benchSweepSpeedup());
 if (json) console.log(JSON.stringify(result));

@@ -1,6 +1,6 @@
 // One mesh benchmark run in its own process, so its peak RSS is its own:
 //   node dist/bench/mesh-run.js <scenario> <duration>
-// prints one JSON line: requests (logical requests at every hop), user requests, wall and
+// prints one JSON line: requests (logical requests at every hop), user requests (after the warmup), wall and
 // simulated seconds, events and peak RSS.
 
 import { resolve } from "node:path";
@@ -22,7 +22,9 @@ if (!loaded.ok) {
 const started = process.hrtime.bigint();
 const run = runWorldSpec(loaded.spec);
 const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-const users = run.world.metrics.query({ traffic: "users" }, [loaded.spec.warmupUs, loaded.spec.durationUs]).requests;
+// User requests: what every traffic generator issued after the warmup.
+const window: [number, number] = [loaded.spec.warmupUs, loaded.spec.durationUs];
+const users = loaded.spec.traffic.reduce((n, t) => n + run.world.metrics.query({ traffic: t.name }, window).requests, 0);
 process.stdout.write(
   JSON.stringify({
     requests: run.world.requests,
