@@ -29,7 +29,7 @@
 //   traffic/<name>/user/<i>                        a closed-loop user's source, request kind and think
 //                                                  time, drawn in that order on each cycle
 //
-// Streams are made lazily, on an entity's first draw, and cached: xor4096 costs about 15 µs to seed.
+// Streams are made lazily, on an entity's first draw, and cached: seeding one (through xor4096) costs about 15 µs.
 
 import type { Rng } from "../sim/rng.js";
 

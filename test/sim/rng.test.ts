@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forkRng, RngRegistry } from "../../src/sim/rng.js";
+import { forkRng, RngRegistry, Xoshiro128 } from "../../src/sim/rng.js";
 
 const draw = (seed: string | number, label: string, n = 5): number[] => {
   const r = forkRng(seed, label);
@@ -56,5 +56,25 @@ describe("random streams forked by label", () => {
     // sd of the sample mean is sqrt(1/12/n) ≈ 6.5e-4; allow 5 sd.
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
     expect(Math.abs(variance - 1 / 12)).toBeLessThan(0.002);
+  });
+
+  it("are xoshiro128**: the reference sequence from state (1, 2, 3, 4)", () => {
+    // By the algorithm's definition: out = rotl(s1·5, 7)·9, then the xor-shift update. From
+    // (1, 2, 3, 4): rotl(10, 7)·9 = 11520; the state becomes (7, 0, 1026, 12288), so 0; then
+    // (12295, 1029, 1026, 25165824), so rotl(5145, 7)·9 = 5927040.
+    const g = new Xoshiro128(1, 2, 3, 4);
+    expect([g.nextUint32(), g.nextUint32(), g.nextUint32()]).toEqual([11520, 0, 5927040]);
+  });
+
+  it("never start from the all-zero state, the generator's fixed point", () => {
+    const g = new Xoshiro128(0, 0, 0, 0);
+    const outs = Array.from({ length: 8 }, () => g.nextUint32());
+    expect(outs.some((x) => x !== 0)).toBe(true);
+  });
+
+  it("build a double from 27 + 26 bits of two outputs, so it lies in [0, 1)", () => {
+    const top = new Xoshiro128(1, 2, 3, 4);
+    // Two outputs 11520 and 0: (11520 >>> 5)·2^26 / 2^53.
+    expect(top.nextDouble()).toBe(((11520 >>> 5) * 2 ** 26) / 2 ** 53);
   });
 });
