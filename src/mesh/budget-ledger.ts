@@ -15,29 +15,45 @@
 
 import type { RetryBudget } from "../policy/retry-budget.js";
 
-/** Instants in ascending order, dropping those older than a horizon (amortised O(1) per push). */
+/**
+ * Instants in ascending order within `horizonUs` of the latest (amortised O(1) per push). Pushes
+ * prune too, not only counts: a budget that deposits on every request and almost never retries
+ * would otherwise keep every deposit of the run.
+ */
 class Instants {
   private readonly atUs: number[] = [];
   private head = 0;
 
+  constructor(private readonly horizonUs: number) {}
+
   push(atUs: number): void {
     this.atUs.push(atUs);
+    if (this.atUs.length % 1024 === 0) this.dropBefore(atUs - this.horizonUs);
   }
 
-  /** Drop instants before `fromUs` and return how many remain. */
-  countFrom(fromUs: number): number {
+  /** How many instants lie within the horizon of `nowUs`, i.e. at or after `nowUs − horizonUs`. */
+  countAt(nowUs: number): number {
+    this.dropBefore(nowUs - this.horizonUs);
+    return this.atUs.length - this.head;
+  }
+
+  /** Held at most (for its test): the live ones plus what waits to be cut off in bulk. */
+  get held(): number {
+    return this.atUs.length;
+  }
+
+  private dropBefore(fromUs: number): void {
     while (this.head < this.atUs.length && (this.atUs[this.head] as number) < fromUs) this.head += 1;
     if (this.head > 1024 && this.head * 2 > this.atUs.length) {
       this.atUs.splice(0, this.head);
       this.head = 0;
     }
-    return this.atUs.length - this.head;
   }
 }
 
 export class BudgetLedger {
-  private readonly deposits = new Instants();
-  private readonly retries = new Instants();
+  private readonly deposits: Instants;
+  private readonly retries: Instants;
   private readonly depositHorizonUs: number;
   private readonly retryHorizonUs: number;
 
@@ -45,6 +61,13 @@ export class BudgetLedger {
     // Deposits strictly younger than 11 windows; retries at most 4.5 windows old (integer µs).
     this.depositHorizonUs = 11 * budget.windowUs - 1;
     this.retryHorizonUs = Math.floor(4.5 * budget.windowUs);
+    this.deposits = new Instants(this.depositHorizonUs);
+    this.retries = new Instants(this.retryHorizonUs);
+  }
+
+  /** Instants the ledger holds (deposits, retries): bounded by the horizons, not the run's length. */
+  get held(): { deposits: number; retries: number } {
+    return { deposits: this.deposits.held, retries: this.retries.held };
   }
 
   deposited(nowUs: number): void {
@@ -54,8 +77,8 @@ export class BudgetLedger {
   /** A retry was sent at `nowUs`; returns what broke, or undefined when the bound holds. */
   retried(nowUs: number): string | undefined {
     this.retries.push(nowUs);
-    const retries = this.retries.countFrom(nowUs - this.retryHorizonUs);
-    const deposits = this.deposits.countFrom(nowUs - this.depositHorizonUs);
+    const retries = this.retries.countAt(nowUs);
+    const deposits = this.deposits.countAt(nowUs);
     const b = this.budget;
     const spent = b.withdrawAmount * retries;
     const allowed = b.reserve + b.depositAmount * deposits;

@@ -23,6 +23,18 @@ const stepArb = fc.record({
 });
 
 describe("the retry-budget ledger", () => {
+  it("holds what its horizons cover, not the whole run, when deposits come and retries never do", () => {
+    const budget = new RetryBudget({ ttlUs: 10 * S, retryRatio: 0.2, minRetriesPerSecond: 10 }, 0);
+    const ledger = new BudgetLedger(budget);
+    // One deposit per ms for an hour: 3.6 M of them. The deposit horizon is 11 windows (a window
+    // is ttl/10 = 1 s: 11 s, 11 000 deposits); pruning in bulk may keep up to twice that, plus one
+    // batch of 1 024 pushes.
+    for (let t = 0; t < 3600 * S; t += 1000) ledger.deposited(t);
+    const horizonDeposits = (11 * budget.windowUs) / 1000;
+    expect(ledger.held.deposits).toBeLessThanOrEqual(2 * horizonDeposits + 1024);
+    expect(ledger.held.deposits).toBeGreaterThanOrEqual(horizonDeposits - 1);
+  });
+
   it("never flags the real budget, whatever the spacing of deposits and withdrawals", () => {
     fc.assert(
       fc.property(specArb, fc.array(stepArb, { minLength: 1, maxLength: 400 }), (spec, steps) => {
