@@ -33,6 +33,77 @@ export function newLatencyHistogram(): Histogram {
   });
 }
 
+// The HDR layout `newLatencyHistogram` builds: lowest discernible value 1 µs (unit magnitude 0)
+// and 3 significant digits, so 2 048 sub-buckets, half of them (2^10) per bucket after the first.
+const HDR_HALF_MAGNITUDE = 10;
+const HDR_SUB_BUCKET_MASK = 2047;
+
+/**
+ * The index of `value`'s count in that layout, as hdr-histogram-js computes it (its
+ * `countsArrayIndex`), for integers 0 ≤ value < 2^31 — in a few integer operations where the
+ * library takes a logarithm and two powers. A test checks the two agree.
+ */
+export function hdrCountsIndex(value: number): number {
+  const bucket = 31 - Math.clz32(value | HDR_SUB_BUCKET_MASK) - HDR_HALF_MAGNITUDE;
+  const sub = value >>> bucket;
+  return ((bucket + 1) << HDR_HALF_MAGNITUDE) + sub - (1 << HDR_HALF_MAGNITUDE);
+}
+
+/** The lowest value whose count lives at `index` (its equivalence class in the HDR layout). */
+export function hdrValueAt(index: number): number {
+  let bucket = (index >> HDR_HALF_MAGNITUDE) - 1;
+  let sub = (index & ((1 << HDR_HALF_MAGNITUDE) - 1)) + (1 << HDR_HALF_MAGNITUDE);
+  if (bucket < 0) {
+    sub -= 1 << HDR_HALF_MAGNITUDE;
+    bucket = 0;
+  }
+  return sub * 2 ** bucket;
+}
+
+/**
+ * Latencies counted straight into the HDR layout's slots and handed to an HDR histogram in bulk,
+ * one `recordValueWithCount` per occupied slot, when the histogram is read. The histogram then
+ * holds exactly the counts per slot that recording each value would have given it, and so every
+ * percentile and the mean; its raw `minNonZeroValue` and `maxValue` are their slots' lowest
+ * values (meshsim reads neither). Values it cannot index this way (≥ 2^31 µs, or not integers) go
+ * to it directly.
+ */
+export class LatencyCounts {
+  private counts = new Float64Array(4096);
+  private pending = 0;
+  private readonly hist = newLatencyHistogram();
+
+  record(valueUs: number): void {
+    if (!(valueUs >= 0 && valueUs < 2147483648 && Number.isInteger(valueUs))) {
+      this.hist.recordValue(valueUs);
+      return;
+    }
+    const i = hdrCountsIndex(valueUs);
+    if (i >= this.counts.length) {
+      const bigger = new Float64Array(Math.max(2 * this.counts.length, i + 1));
+      bigger.set(this.counts);
+      this.counts = bigger;
+    }
+    this.counts[i] = (this.counts[i] as number) + 1;
+    this.pending += 1;
+  }
+
+  /** The histogram, with every value recorded so far. */
+  get histogram(): Histogram {
+    if (this.pending > 0) {
+      const c = this.counts;
+      for (let i = 0; i < c.length; i += 1) {
+        const n = c[i] as number;
+        if (n === 0) continue;
+        this.hist.recordValueWithCount(hdrValueAt(i), n);
+        c[i] = 0;
+      }
+      this.pending = 0;
+    }
+    return this.hist;
+  }
+}
+
 /** The bucket grid every series shares, so timelines of different series line up and add. */
 export class TimeGrid {
   /** Current bucket width; doubles on each coarsening. */
@@ -125,13 +196,17 @@ export class BucketStore {
 }
 
 /** Exact tallies of one latency series inside one registered window. */
-export interface LatencyWindow {
-  count: number;
-  successes: number;
-  sumUs: number;
-  histogram: Histogram;
+export class LatencyWindow {
+  count = 0;
+  successes = 0;
+  sumUs = 0;
+  readonly latencies = new LatencyCounts();
   /** Responses by `responseKey` (only where the caller passed a status). */
-  responses: Map<number, number>;
+  readonly responses = new Map<number, number>();
+
+  get histogram(): Histogram {
+    return this.latencies.histogram;
+  }
 }
 
 /** No grpc-status in a `responseKey`. */
@@ -198,13 +273,13 @@ export class LatencyRecorder {
   private recordExact(i: number, latencyUs: number, success: boolean, status: number | undefined, grpcStatus: number | undefined): void {
     let acc = this.exact[i];
     if (acc === undefined) {
-      acc = { count: 0, successes: 0, sumUs: 0, histogram: newLatencyHistogram(), responses: new Map() };
+      acc = new LatencyWindow();
       this.exact[i] = acc;
     }
     acc.count += 1;
     if (success) acc.successes += 1;
     acc.sumUs += latencyUs;
-    acc.histogram.recordValue(latencyUs);
+    acc.latencies.record(latencyUs);
     if (status !== undefined) {
       const key = responseKey(success, status, grpcStatus);
       acc.responses.set(key, (acc.responses.get(key) ?? 0) + 1);

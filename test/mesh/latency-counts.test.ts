@@ -1,0 +1,60 @@
+// The latency recorder counts values straight into the HDR layout's slots and hands them to
+// hdr-histogram-js in bulk: the histogram must end up exactly as if every value had been recorded
+// one by one, for any values.
+
+import fc from "fast-check";
+import type { Histogram } from "hdr-histogram-js";
+import { describe, expect, it } from "vitest";
+import { hdrCountsIndex, hdrValueAt, LatencyCounts, newLatencyHistogram } from "../../src/mesh/metrics-series.js";
+
+const libIndex = (h: Histogram, v: number): number => (h as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
+
+describe("HDR slots counted in bulk", () => {
+  it("put every value in the slot hdr-histogram-js would, and each slot's lowest value back in it", () => {
+    const h = newLatencyHistogram();
+    const edges = [0, 1, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 1e6, 2 ** 30, 2 ** 31 - 1];
+    for (const v of edges) expect(hdrCountsIndex(v), String(v)).toBe(libIndex(h, v));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (v) => {
+        const i = hdrCountsIndex(v);
+        expect(i).toBe(libIndex(h, v));
+        expect(hdrCountsIndex(hdrValueAt(i))).toBe(i);
+        expect(hdrValueAt(i)).toBeLessThanOrEqual(v);
+      }),
+    );
+  });
+
+  it("give the histogram recording each value would: counts, percentiles, mean, extremes' slots", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constant(2 ** 33), fc.double({ min: 0, max: 1e7, noNaN: true })), { minLength: 1, maxLength: 300 }),
+        (values) => {
+          const direct = newLatencyHistogram();
+          const bulk = new LatencyCounts();
+          for (const v of values) {
+            direct.recordValue(v);
+            bulk.record(v);
+          }
+          const h = bulk.histogram;
+          expect(h.totalCount).toBe(direct.totalCount);
+          // The raw extremes the histogram keeps are each slot's lowest value, not the value
+          // itself; their equivalence classes (what it reports) are the same.
+          expect(h.lowestEquivalentValue(h.minNonZeroValue)).toBe(direct.lowestEquivalentValue(direct.minNonZeroValue));
+          expect(h.highestEquivalentValue(h.maxValue)).toBe(direct.highestEquivalentValue(direct.maxValue));
+          expect(h.mean).toBe(direct.mean);
+          for (const p of [0, 1, 25, 50, 90, 99, 99.9, 100]) expect(h.getValueAtPercentile(p), `p${p}`).toBe(direct.getValueAtPercentile(p));
+        },
+      ),
+    );
+  });
+
+  it("keeps recording after the histogram was read", () => {
+    const bulk = new LatencyCounts();
+    bulk.record(10);
+    expect(bulk.histogram.totalCount).toBe(1);
+    bulk.record(20);
+    bulk.record(20);
+    expect(bulk.histogram.totalCount).toBe(3);
+    expect(bulk.histogram.getValueAtPercentile(100)).toBe(20);
+  });
+});
