@@ -31,6 +31,7 @@ import type { WorldInternals } from "./world-api.js";
 
 /** The proxy's admin port (`linkerd-proxy` listens on 4191), which the gateway probe calls. */
 export const PROXY_ADMIN_PORT = LINK_DEFAULTS.probePort;
+const ADMIN_PORT_DIGITS = String(PROXY_ADMIN_PORT);
 
 /**
  * What a meshed pod's proxy answers itself: a request to its admin port (`GET /ready`: 200 while
@@ -38,7 +39,8 @@ export const PROXY_ADMIN_PORT = LINK_DEFAULTS.probePort;
  * leave 4191 alone). Undefined for any other request.
  */
 export function proxyAdminAnswer(to: Pod, request: HttpRequest): HttpResponse | undefined {
-  if (!to.meshed || authorityPort(request.authority) !== PROXY_ADMIN_PORT) return undefined;
+  // Any authority on port 4191 ends in "4191": most requests are told apart without parsing.
+  if (!to.meshed || !request.authority.endsWith(ADMIN_PORT_DIGITS) || authorityPort(request.authority) !== PROXY_ADMIN_PORT) return undefined;
   return { status: request.path === "/ready" ? 200 : 404, from: "proxy-admin" };
 }
 
