@@ -38,11 +38,22 @@ export function lognormalFromMedianP99(medianUs: number, p99Us: number): { mu: n
   return { mu: Math.log(medianUs), sigma: (Math.log(p99Us) - Math.log(medianUs)) / Z_99 };
 }
 
-/** A standard normal draw by Box–Muller from two uniforms (the second value is discarded). */
+/**
+ * A standard normal draw by Box–Muller: two uniforms give two independent normals, r·cos θ and
+ * r·sin θ; the first is returned and the second kept on the stream for its next normal draw.
+ */
 export function standardNormal(rng: Rng): number {
+  const spare = rng.spareNormal;
+  if (spare !== undefined) {
+    rng.spareNormal = undefined;
+    return spare;
+  }
   const u1 = 1 - rng.next(); // (0, 1]: log is finite
   const u2 = rng.next();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  const r = Math.sqrt(-2 * Math.log(u1));
+  const theta = 2 * Math.PI * u2;
+  rng.spareNormal = r * Math.sin(theta);
+  return r * Math.cos(theta);
 }
 
 const MAX_REDRAWS = 64;

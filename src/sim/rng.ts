@@ -13,6 +13,11 @@ import seedrandom from "seedrandom";
 export interface Rng {
   next(): number;
   readonly label: string;
+  /**
+   * The second normal of the stream's last Box–Muller pair, not handed out yet (distributions.ts
+   * `standardNormal`); kept on the stream so streams stay independent of each other.
+   */
+  spareNormal?: number | undefined;
 }
 
 /** xoshiro128** over the state (s0, s1, s2, s3); exported for its test vectors. */
@@ -57,6 +62,7 @@ function rotl(x: number, k: number): number {
 }
 
 class LabelledStream extends Xoshiro128 implements Rng {
+  spareNormal: number | undefined = undefined;
   constructor(seed: string, readonly label: string) {
     const init = seedrandom.xor4096(`${seed}|${label}`);
     super(init.int32(), init.int32(), init.int32(), init.int32());

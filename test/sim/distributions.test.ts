@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDistribution } from "../../src/sim/distribution-spec.js";
-import { clampDelayUs, type DistributionSpec, lognormalFromMedianP99, MAX_DELAY_US, makeDistribution, normalCdf, sampleUs, Z_99 } from "../../src/sim/distributions.js";
+import { clampDelayUs, type DistributionSpec, lognormalFromMedianP99, MAX_DELAY_US, makeDistribution, normalCdf, sampleUs, standardNormal, Z_99 } from "../../src/sim/distributions.js";
 import { forkRng } from "../../src/sim/rng.js";
 
 const N = 100_000;
@@ -138,5 +138,45 @@ describe("delays the kernel can hold", () => {
       const us = sampleUs(d, rng);
       expect(Number.isSafeInteger(us) && us >= 0 && us <= MAX_DELAY_US).toBe(true);
     }
+  });
+});
+
+describe("standard normals by Box–Muller pairs", () => {
+  it("use both normals of a pair: two uniforms per two draws, and the pair uncorrelated", () => {
+    const rng = forkRng(5, "pairs");
+    let uniforms = 0;
+    const counted = { label: rng.label, next: () => ((uniforms += 1), rng.next()) };
+    const n = 100_000;
+    let sxy = 0;
+    let sx = 0;
+    let sxx = 0;
+    for (let i = 0; i < n; i += 1) {
+      const x = standardNormal(counted);
+      const y = standardNormal(counted);
+      sx += x + y;
+      sxx += x * x + y * y;
+      sxy += x * y;
+    }
+    expect(uniforms).toBe(2 * n);
+    // Over 2n draws: mean 0 (sd 1/√2n = 0.0022), variance 1 (sd √(2/2n) = 0.0032); the pair's
+    // correlation 0 (sd 1/√n = 0.0032). Bands are 5 sd.
+    expect(Math.abs(sx / (2 * n))).toBeLessThan(5 * Math.sqrt(1 / (2 * n)));
+    expect(Math.abs(sxx / (2 * n) - 1)).toBeLessThan(5 * Math.sqrt(2 / (2 * n)));
+    expect(Math.abs(sxy / n)).toBeLessThan(5 / Math.sqrt(n));
+  });
+
+  it("keep the spare normal on its own stream, so interleaving streams changes nothing", () => {
+    const alone = (label: string): number[] => {
+      const r = forkRng(9, label);
+      return Array.from({ length: 5 }, () => standardNormal(r));
+    };
+    const a = forkRng(9, "a");
+    const b = forkRng(9, "b");
+    const mixed: number[][] = [[], []];
+    for (let i = 0; i < 5; i += 1) {
+      (mixed[0] as number[]).push(standardNormal(a));
+      (mixed[1] as number[]).push(standardNormal(b));
+    }
+    expect(mixed).toEqual([alone("a"), alone("b")]);
   });
 });
