@@ -1,6 +1,8 @@
 // Causes the structure-aware fuzzer (test/fuzz, `npm run fuzz`) found, each as the smallest
 // scenario that showed it.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runScenarioText } from "../src/api/run-scenario.js";
 
@@ -292,3 +294,46 @@ traffic:
     expect(r.run.world.splitUpdates).toEqual([]);
   });
 });
+
+describe("durations longer than the clock can hold", () => {
+  // 9007199254740993us is a valid Go duration (under 2^63 ns) but past 2^53 µs. Flagger scheduled
+  // its next analysis there, and a Link object's gateway probe its next probe, and the kernel
+  // refused the instant (exit 3, or an internal error while the world was built). Such an event
+  // can never come: the kernel now schedules nothing.
+  const scenario = `name: flagger-huge-interval
+seed: 1
+duration: 5s
+clusters:
+  - name: c
+    services:
+      - {name: web, namespace: shop, replicas: 2}
+      - {name: loadgen, namespace: shop}
+    objects:
+      - apiVersion: flagger.app/v1beta1
+        kind: Canary
+        metadata: {name: web, namespace: shop}
+        spec:
+          provider: linkerd
+          targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+          service: {port: 80}
+          analysis: {interval: 9007199254740993us, threshold: 5, maxWeight: 50, stepWeight: 10}
+traffic:
+  - {name: users, from: {namespace: shop, deployment: loadgen}, to: "http://web.shop.svc.cluster.local/", rate: 10/s}
+`;
+  it("runs: Flagger runs at t = 0 and its next run never comes", () => {
+    const r = run(scenario);
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
+    expect(r.run.world.invariantViolations).toEqual([]);
+    expect(r.run.world.marks.get("flagger.event")).toBeGreaterThan(0);
+  });
+
+  it("runs with a Link object whose probe period is that long: the first probe never comes", () => {
+    const text = readFileSync(join(process.cwd(), "test/fixtures/mesh/link-object.yaml"), "utf8");
+    const huge = text.replace("period: 3s}", "period: 9007199254740993us}").replace(/^expect:[\s\S]*$/m, "");
+    expect(huge).toContain("9007199254740993us");
+    const r = run(huge);
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
+    expect(r.run.world.invariantViolations).toEqual([]);
+  });
+});
+

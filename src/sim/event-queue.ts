@@ -62,6 +62,7 @@ export class EventQueue {
 
   /** Cancel a pending event; false if it already ran or was cancelled. O(1) amortised. */
   cancel(id: EventId): boolean {
+    if (!(id >= 0)) return false;
     const slot = id % SLOTS;
     if (slot >= this.used || this.gen[slot] !== (id - slot) / SLOTS || this.cancelled[slot] === 1 || this.handlers[slot] === undefined) {
       // Ran already (its slot was released, or reused under a new generation) or cancelled before.

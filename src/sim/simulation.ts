@@ -36,6 +36,9 @@ export interface SimulationOptions {
   trace?: Trace;
 }
 
+/** The id of an event that was never scheduled (its instant lies beyond the clock's range). */
+export const NEVER: EventId = -1;
+
 export class Simulation {
   private clockUs = 0;
   private eventsRun = 0;
@@ -76,8 +79,14 @@ export class Simulation {
     return this.scheduleAt(this.clockUs + delayUs, handler, arg, priority, owner);
   }
 
-  /** Run `handler(arg)` at the absolute instant `atUs` (not in the past). */
+  /**
+   * Run `handler(arg)` at the absolute instant `atUs` (not in the past). An instant beyond the
+   * clock's range (over 2^53 − 1 µs, about 285 years; Infinity included) can never come, so
+   * nothing is scheduled and the id returned cancels nothing: valid input reaches that far (a
+   * Go duration may be 292 years) and must not stop a run.
+   */
   scheduleAt<T>(atUs: number, handler: (arg: T) => void, arg: T, priority: number = Priority.Default, owner?: Owner): EventId {
+    if (atUs > Number.MAX_SAFE_INTEGER) return NEVER;
     if (!(atUs >= this.clockUs) || !Number.isSafeInteger(atUs)) {
       throw new Error(`cannot schedule at ${atUs}us: time is integer microseconds and never before now (${this.clockUs}us)`);
     }

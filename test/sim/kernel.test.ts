@@ -126,6 +126,18 @@ describe("the event loop", () => {
     expect(() => sim.schedule(0.5, () => undefined, undefined)).toThrow(/integer microseconds/);
   });
 
+  it("treats an instant beyond the clock's range as one that never comes", () => {
+    const sim = new Simulation({ seed: 1 });
+    let ran = 0;
+    const never = [sim.scheduleAt(2 ** 53, () => (ran += 1), undefined), sim.schedule(Number.POSITIVE_INFINITY, () => (ran += 1), undefined), sim.schedule(2 ** 60, () => (ran += 1), undefined)];
+    expect(sim.pending).toBe(0);
+    for (const id of never) expect(sim.cancel(id)).toBe(false);
+    expect(sim.run({ untilUs: Number.MAX_SAFE_INTEGER, maxEvents: 10 }).reason).toBe("empty");
+    expect(ran).toBe(0);
+    // NaN is a bug in the caller, not a far instant.
+    expect(() => sim.schedule(Number.NaN, () => undefined, undefined)).toThrow(/integer microseconds/);
+  });
+
   it("drops events whose owner died, and traces the drop", () => {
     const sim = new Simulation({ seed: 1 });
     const pod = { alive: true, label: "pod/a" };
