@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runScenarioText } from "../src/api/run-scenario.js";
+import { runScenario } from "../src/index.js";
 
 function run(yaml: string, maxEvents?: number) {
   return runScenarioText(yaml, process.cwd(), maxEvents === undefined ? {} : { maxEvents });
@@ -334,6 +335,38 @@ traffic:
     const r = run(huge);
     if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
     expect(r.run.world.invariantViolations).toEqual([]);
+  });
+});
+
+describe("a gateway probe period far below a millisecond", () => {
+  // The event estimate floored every timer period at 1 ms, so a 1 µs probe period (2 M probes in
+  // 2 s) ran past the guard's estimate of 12 188 events instead of being refused up front.
+  const scenario = `name: link-probe-every-microsecond
+seed: 1
+duration: 2s
+clusters:
+  - name: east
+    services: [{name: checkout, namespace: payments}]
+  - name: west
+    services: [{name: auth, namespace: payments}]
+links:
+  - {from: east, to: west, probePeriod: 1us}
+`;
+  it("is refused by the event guard, with the probe ticks counted", () => {
+    const errors = errorsOf(scenario, 200_000);
+    expect(errors.join("\n")).toMatch(/2\.0e6 probe and timer ticks/);
+  });
+});
+
+describe("the success-rate ramp over a split that lists its primary twice", () => {
+  // test/fixtures/fuzz/ramp-repeated-backend.yaml says what broke: the ramp's patch dropped the
+  // repeated backend, and the checker of patched splits flagged it (exit 3).
+  it("patches the weights over the split's own list: no invariant breaks", () => {
+    const r = runScenario(join(process.cwd(), "test/fixtures/fuzz/ramp-repeated-backend.yaml"));
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
+    expect(r.run.world.invariantViolations).toEqual([]);
+    // The ramp did patch: the degradation starts at 1s and the ramp moves weight.
+    expect(r.run.world.splitUpdates.length).toBeGreaterThan(0);
   });
 });
 

@@ -157,7 +157,7 @@ export class FailoverOperator {
     for (const [key, ramp] of this.ramps) {
       const decision = ramp.tick(this.ctx.sim.nowUs);
       const split = splits.get(key);
-      if (decision.changed && split !== undefined) this.sendPatch(split, ramp.primary, decision.weights, decision.reason);
+      if (decision.changed && split !== undefined) this.sendPatch(split, ramp.primary, inSplitOrder(split, decision.weights), decision.reason);
     }
     this.ctx.sim.schedule(this.settings.successRate.intervalUs, () => this.tick(), undefined, Priority.Control);
   }
@@ -215,4 +215,13 @@ export class FailoverOperator {
       }, undefined, Priority.Control);
     }
   }
+}
+
+/**
+ * The ramp's weights written over the split's own backend list, in its order and with its
+ * repeats (a service listed twice gets its weight twice): a merge patch of `spec.backends`
+ * replaces the list, and the ramp must not reorder or drop what the split names.
+ */
+function inSplitOrder(split: FailoverSplit, weights: Weights): Weights {
+  return split.backends.map((b) => ({ service: b.service, weight: weights.find((w) => w.service === b.service)?.weight ?? 0 }));
 }

@@ -124,7 +124,9 @@ function selects(s: { cluster?: string; namespace?: string; deployment?: string 
 
 /** Ticks of the periodic timers that do not depend on traffic. */
 function timerTicks(w: WorldSpec): number {
-  const every = (periodUs: number): number => w.durationUs / Math.max(periodUs, US_PER_MS);
+  // The timers run at the period given, however short (a zero period is refused as input): a
+  // 1 µs gateway probe period is a million probes per simulated second.
+  const every = (periodUs: number): number => w.durationUs / Math.max(periodUs, 1);
   let ticks = 0;
   for (const d of w.dns) ticks += every(d.healthCheck.intervalUs) * d.records.length;
   for (const l of w.links) ticks += every(l.probePeriodUs);
