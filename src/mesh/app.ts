@@ -6,6 +6,7 @@
 
 import { clampDelayUs, type Distribution, makeDistribution, sampleUs } from "../sim/distributions.js";
 import type { Rng } from "../sim/rng.js";
+import { HeldList, type Holdable } from "./held-list.js";
 import type { BehaviorRoute, BehaviorSpec, CallSpec, ErrorSpec } from "./spec.js";
 import { callFailed, type HttpRequest, type HttpResponse, isGrpcRequest, type Respond } from "./http.js";
 
@@ -51,7 +52,7 @@ interface CompiledRoute {
   name: string;
 }
 
-interface Work {
+interface Work extends Holdable {
   request: HttpRequest;
   respond: Respond;
   /** Kubelet probes skip routes, calls and errors, and only take a slot for the default service time. */
@@ -75,7 +76,7 @@ export class App {
   private readonly queue: Work[] = [];
   private queueHead = 0;
   private busySlots = 0;
-  private readonly inFlight = new Set<Work>();
+  private readonly inFlight = new HeldList<Work>();
   private degradation: Degradation = {};
 
   constructor(
@@ -109,8 +110,7 @@ export class App {
 
   /** Requests (not kubelet probes) in service or waiting in the container's queue. */
   heldRequests(): number {
-    let n = 0;
-    for (const w of this.inFlight) if (!w.probe) n += 1;
+    let n = this.inFlight.countWhere((w) => !w.probe);
     for (let i = this.queueHead; i < this.queue.length; i++) if (!(this.queue[i] as Work).probe) n += 1;
     return n;
   }
@@ -122,7 +122,7 @@ export class App {
 
   /** A request reaches the container (after the inbound proxy). */
   handle(request: HttpRequest, respond: Respond, probe = false): void {
-    const work: Work = { request, respond, probe, done: false, arrivedUs: this.host.nowUs };
+    const work: Work = { request, respond, probe, done: false, arrivedUs: this.host.nowUs, heldAt: -1 };
     if (this.busySlots < this.slots) {
       this.start(work);
     } else if (this.queued < this.behavior.queueLimit) {
@@ -135,8 +135,7 @@ export class App {
 
   /** The pod died: every request it held ends with `response` (a reset); nothing more is answered. */
   abandonAll(response: HttpResponse): void {
-    const held = [...this.inFlight, ...this.queue.slice(this.queueHead)];
-    this.inFlight.clear();
+    const held = [...this.inFlight.takeAll(), ...this.queue.slice(this.queueHead)];
     this.queue.length = 0;
     this.queueHead = 0;
     if (this.busySlots > 0) this.host.busy(-this.busySlots);

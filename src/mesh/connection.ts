@@ -29,6 +29,7 @@ import type { EventId } from "../sim/event-queue.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
 import type { MeshContext } from "./context.js";
+import { HeldList, type Holdable } from "./held-list.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import { CONNECT_TIMEOUT_US } from "./network.js";
 import type { Pod } from "./pod.js";
@@ -59,7 +60,7 @@ export interface ConnectionHost extends MeshContext {
 const ANSWERED: Respond = () => {};
 
 /** A request sent on a connection and not answered yet. */
-export interface Exchange {
+export interface Exchange extends Holdable {
   readonly request: HttpRequest;
   /** Replaced by a no-op once answered, so a stale exchange keeps nothing of its caller alive. */
   respond: Respond;
@@ -84,7 +85,7 @@ export interface ConnectionOwner {
 export class Connection {
   private current: ConnectionState = "connecting";
   /** Exchanges sent and not answered. */
-  readonly inFlight = new Set<Exchange>();
+  readonly inFlight = new HeldList<Exchange>();
   /** Who is told when the connection becomes ready or stops being ready (the balancers using it). */
   readonly listeners = new Set<() => void>();
   /** Kept across consecutive failed connects, dropped by a successful one. */
@@ -127,7 +128,7 @@ export class Connection {
 
   /** Put a request on the connection; the data plane carries it. */
   send(request: HttpRequest, respond: Respond): Exchange {
-    const exchange: Exchange = { request, respond, done: false };
+    const exchange: Exchange = { request, respond, done: false, heldAt: -1 };
     this.inFlight.add(exchange);
     return exchange;
   }
@@ -191,8 +192,7 @@ export class Connection {
   private broken(reason: BreakReason): void {
     this.breakTimer = undefined;
     this.breakAtUs = Number.POSITIVE_INFINITY;
-    const failed = [...this.inFlight];
-    this.inFlight.clear();
+    const failed = this.inFlight.takeAll();
     const host = this.pool.host;
     host.emit("connection.broken", { client: this.client.label, server: this.server.label, failed: failed.length, reason });
     if (this.current === "open") {

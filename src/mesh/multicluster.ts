@@ -24,6 +24,7 @@ import type { Rng } from "../sim/rng.js";
 import type { Degradation } from "./app.js";
 import type { Cluster } from "./cluster.js";
 import { authorityPort, type HttpRequest, type HttpResponse, type Respond } from "./http.js";
+import { HeldList, type Holdable } from "./held-list.js";
 import { type Container, Pod, type WorkloadTemplate } from "./pod.js";
 import type { LinkSpec } from "./spec.js";
 import { LazyStreams } from "./streams.js";
@@ -56,7 +57,7 @@ export function isGatewayPod(pod: Pod): boolean {
 export class GatewayForwarder implements Container {
   private busy = 0;
   private readonly waiting: Array<{ request: HttpRequest; respond: Respond }> = [];
-  private readonly inFlight = new Set<Respond>();
+  private readonly inFlight = new HeldList<Forwarded>();
 
   /** `reportBusy`: the change in requests being forwarded, for the gateway's utilization. */
   constructor(
@@ -84,27 +85,36 @@ export class GatewayForwarder implements Container {
     // Waiting requests leave first, so a forwarded one's `finish` frees its slot without starting
     // the next; `finish` answers only while it is in flight, so it must run before anything clears it.
     const waiting = this.waiting.splice(0).map((w) => w.respond);
-    for (const finish of [...this.inFlight]) finish(response);
+    for (const f of this.inFlight.items()) f.finish(response);
     for (const respond of waiting) respond(response);
   }
 
   private forward(request: HttpRequest, respond: Respond): void {
     this.busy += 1;
     this.reportBusy(1);
-    let done = false;
-    const finish: Respond = (res) => {
-      if (done || !this.inFlight.delete(finish)) return;
-      done = true;
-      this.busy -= 1;
-      this.reportBusy(-1);
-      respond(res);
-      const next = this.waiting.shift();
-      if (next !== undefined) this.forward(next.request, next.respond);
+    const forwarded: Forwarded = {
+      heldAt: -1,
+      finish: (res) => {
+        if (!this.inFlight.delete(forwarded)) return;
+        forwarded.finish = IGNORE_ANSWER;
+        this.busy -= 1;
+        this.reportBusy(-1);
+        respond(res);
+        const next = this.waiting.shift();
+        if (next !== undefined) this.forward(next.request, next.respond);
+      },
     };
-    this.inFlight.add(finish);
-    this.pod.client.send(request, finish, undefined);
+    this.inFlight.add(forwarded);
+    this.pod.client.send(request, (res) => forwarded.finish(res), undefined);
   }
 }
+
+/** A request the gateway is forwarding: `finish` answers it once, while it is held. */
+interface Forwarded extends Holdable {
+  finish: Respond;
+}
+
+const IGNORE_ANSWER: Respond = () => {};
 
 /** The service mirror controller's own container: it serves nothing (only its proxy's outbound side is used). */
 class ControllerContainer implements Container {

@@ -15,6 +15,7 @@ import type { Destination, ServiceRef } from "./destination.js";
 import { serviceKey } from "./destination.js";
 import { profileSignature } from "./destination-signature.js";
 import type { FailureCause } from "./failure-book.js";
+import { HeldList } from "./held-list.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import { splitAuthority } from "./http.js";
 import type { CounterName, CounterSeries, GaugeSeries, RequestSeries, SeriesLabels } from "./metrics.js";
@@ -87,7 +88,7 @@ export class OutboundProxy implements Client {
   /** Per-request lookups by object identity, so the hot path builds no string keys. */
   private readonly destinationsByRef = new Map<ServiceRef, { key: string; state: DestinationState }>();
   /** Requests in progress, so a dying pod can end them. */
-  readonly flows = new Set<RequestFlow>();
+  readonly flows = new HeldList<RequestFlow>();
   private readonly seriesByRoute = new Map<string | undefined, Map<object, RouteSeries>>();
   private readonly resolved = new Map<string, { host: string; service: ServiceRef | undefined }>();
   private distribute: Rng | undefined;
@@ -207,7 +208,7 @@ export class OutboundProxy implements Client {
 
   /** The pod died: every request it was proxying ends, and it stops listening to the control plane. */
   abandon(): void {
-    for (const flow of [...this.flows]) flow.abort();
+    for (const flow of this.flows.items()) flow.abort();
     const balancers: Balancer[] = [];
     for (const cache of this.caches.values()) balancers.push(...cache.open);
     this.world.unsubscribe(this, balancers);

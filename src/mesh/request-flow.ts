@@ -26,6 +26,7 @@ import { annotationOutcome, type AttemptClass, type AttemptClassifier, classifyA
 import type { BackendSet } from "./concrete-backends.js";
 import { type Destination, type RuleConfig, serviceKey } from "./destination.js";
 import { failureCause } from "./failure-book.js";
+import type { Holdable } from "./held-list.js";
 import type { HttpRequest, HttpResponse, Respond } from "./http.js";
 import type { DestinationState, OutboundProxy, RouteSeries } from "./outbound.js";
 import { RouteMemo } from "./route-memo.js";
@@ -34,7 +35,9 @@ import type { MeshWorld } from "./world-api.js";
 /** What a finished flow answers to: nothing (see `letGo`). */
 const FINISHED: Respond = () => {};
 
-export class RequestFlow implements AttemptOwner {
+export class RequestFlow implements AttemptOwner, Holdable {
+  /** Its index in the proxy's `flows` (held-list.ts). */
+  heldAt = -1;
   private readonly world: MeshWorld;
   private readonly startUs: number;
   private state: DestinationState | undefined;
