@@ -60,6 +60,9 @@ export function hdrValueAt(index: number): number {
   return sub * 2 ** bucket;
 }
 
+/** A 16-bit slot's count that goes to the histogram instead. */
+const SLOT_LIMIT = 65536;
+
 /**
  * Latencies counted straight into the HDR layout's slots and handed to an HDR histogram in bulk,
  * one `recordValueWithCount` per occupied slot, when the histogram is read. The histogram then
@@ -69,7 +72,10 @@ export function hdrValueAt(index: number): number {
  * to it directly.
  */
 export class LatencyCounts {
-  private counts = new Float64Array(4096);
+  // 16-bit slots keep a series' working set small (a few KB where latencies cluster): recording is
+  // one increment in a table that stays in cache. A slot that would reach 2^16 hands its count to
+  // the histogram at once, which leaves every slot's total exact.
+  private counts = new Uint16Array(4096);
   private pending = 0;
   private readonly hist = newLatencyHistogram();
 
@@ -80,11 +86,17 @@ export class LatencyCounts {
     }
     const i = hdrCountsIndex(valueUs);
     if (i >= this.counts.length) {
-      const bigger = new Float64Array(Math.max(2 * this.counts.length, i + 1));
+      const bigger = new Uint16Array(Math.max(2 * this.counts.length, i + 1));
       bigger.set(this.counts);
       this.counts = bigger;
     }
-    this.counts[i] = (this.counts[i] as number) + 1;
+    const n = (this.counts[i] as number) + 1;
+    if (n === SLOT_LIMIT) {
+      this.hist.recordValueWithCount(hdrValueAt(i), n);
+      this.counts[i] = 0;
+      return;
+    }
+    this.counts[i] = n;
     this.pending += 1;
   }
 
@@ -195,6 +207,36 @@ export class BucketStore {
   }
 }
 
+/**
+ * Counts by `responseKey`. A series sees a handful of distinct keys (200, a 5xx or two), so two
+ * parallel arrays searched from the last key counted beat a Map's hashing on every response.
+ */
+export class ResponseTally {
+  private readonly keys: number[] = [];
+  private readonly counts: number[] = [];
+  private last = 0;
+
+  add(key: number): void {
+    const keys = this.keys;
+    let i = this.last;
+    if (keys[i] !== key) {
+      i = keys.indexOf(key);
+      if (i === -1) {
+        i = keys.length;
+        keys.push(key);
+        this.counts.push(0);
+      }
+      this.last = i;
+    }
+    this.counts[i] = (this.counts[i] as number) + 1;
+  }
+
+  /** Each key counted and its count, in the order first seen. */
+  *entries(): IterableIterator<[number, number]> {
+    for (let i = 0; i < this.keys.length; i += 1) yield [this.keys[i] as number, this.counts[i] as number];
+  }
+}
+
 /** Exact tallies of one latency series inside one registered window. */
 export class LatencyWindow {
   count = 0;
@@ -202,7 +244,7 @@ export class LatencyWindow {
   sumUs = 0;
   readonly latencies = new LatencyCounts();
   /** Responses by `responseKey` (only where the caller passed a status). */
-  readonly responses = new Map<number, number>();
+  readonly responses = new ResponseTally();
 
   get histogram(): Histogram {
     return this.latencies.histogram;
@@ -282,7 +324,7 @@ export class LatencyRecorder {
     acc.latencies.record(latencyUs);
     if (status !== undefined) {
       const key = responseKey(success, status, grpcStatus);
-      acc.responses.set(key, (acc.responses.get(key) ?? 0) + 1);
+      acc.responses.add(key);
     }
   }
 }
@@ -467,7 +509,7 @@ export function sumLatency(series: readonly LatencyRecorder[], slice: Slice): La
       t.successes += acc.successes;
       t.sumUs += acc.sumUs;
       t.histograms.push(acc.histogram);
-      for (const [key, n] of acc.responses) responses.set(key, (responses.get(key) ?? 0) + n);
+      for (const [key, n] of acc.responses.entries()) responses.set(key, (responses.get(key) ?? 0) + n);
     }
     t.responses = [...responses].sort((a, b) => a[0] - b[0]).map(([key, n]) => decodeResponseKey(key, n));
     for (const r of t.responses) t.statuses.set(r.status, (t.statuses.get(r.status) ?? 0) + r.count);

@@ -42,8 +42,10 @@ export function formatRps(rps: number): string {
  */
 export function latencyBucketIndex(latencyUs: number): number {
   const ms = Math.floor(latencyUs / 1000);
-  const i = LATENCY_BUCKET_BOUNDS_MS.findIndex((le) => ms <= le);
-  return i === -1 ? LATENCY_BUCKET_BOUNDS_MS.length : i;
+  const bounds = LATENCY_BUCKET_BOUNDS_MS;
+  let i = 0;
+  while (i < bounds.length && ms > (bounds[i] as number)) i += 1;
+  return i;
 }
 
 /** One `_bucket` sample: cumulative count of observations ≤ `le` (`le` = Infinity for +Inf). */

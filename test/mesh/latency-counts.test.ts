@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import type { Histogram } from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
-import { hdrCountsIndex, hdrValueAt, LatencyCounts, newLatencyHistogram } from "../../src/mesh/metrics-series.js";
+import { hdrCountsIndex, hdrValueAt, LatencyCounts, newLatencyHistogram, ResponseTally } from "../../src/mesh/metrics-series.js";
 
 interface Equivalents {
   lowestEquivalentValue(v: number): number;
@@ -53,6 +53,21 @@ describe("HDR slots counted in bulk", () => {
     );
   });
 
+  it("counts a slot past its 16-bit limit exactly, read before, at and after the limit", () => {
+    const bulk = new LatencyCounts();
+    const direct = newLatencyHistogram();
+    const n = 3 * 65_536 + 7;
+    for (let k = 1; k <= n; k += 1) {
+      bulk.record(1500);
+      direct.recordValue(1500);
+      if (k % 2 === 1) bulk.record(900); // a second slot, odd times
+      if (k % 2 === 1) direct.recordValue(900);
+      if (k === 65_535 || k === 65_536 || k === 65_537) expect(bulk.histogram.totalCount).toBe(direct.totalCount);
+    }
+    expect(bulk.histogram.totalCount).toBe(n + Math.ceil(n / 2));
+    for (const p of [10, 33.3, 34, 50, 100]) expect(bulk.histogram.getValueAtPercentile(p), `p${p}`).toBe(direct.getValueAtPercentile(p));
+  });
+
   it("keeps recording after the histogram was read", () => {
     const bulk = new LatencyCounts();
     bulk.record(10);
@@ -61,5 +76,21 @@ describe("HDR slots counted in bulk", () => {
     bulk.record(20);
     expect(bulk.histogram.totalCount).toBe(3);
     expect(bulk.histogram.getValueAtPercentile(100)).toBe(20);
+  });
+});
+
+describe("response tallies", () => {
+  it("count each key as a map would, in first-seen order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 200 }), (keys) => {
+        const tally = new ResponseTally();
+        const expected = new Map<number, number>();
+        for (const k of keys) {
+          tally.add(k);
+          expected.set(k, (expected.get(k) ?? 0) + 1);
+        }
+        expect([...tally.entries()]).toEqual([...expected]);
+      }),
+    );
   });
 });
