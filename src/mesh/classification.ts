@@ -3,7 +3,7 @@
 // finished attempt, and what the retry layer can see of it. Every rule is src/policy's
 // (classify.ts, retry-decision.ts, route-match.ts); this file only builds their inputs.
 
-import { classifyPolicyRoute, classifyResponse, grpcStatusSeenByRetry, type ResponseOutcome } from "../policy/classify.js";
+import { grpcStatusSeenByRetry, isPolicyRouteFailure, isResponseFailure, type ResponseOutcome } from "../policy/classify.js";
 import type { ResponseClass } from "../policy/profile-routes.js";
 import type { AnnotationAttemptOutcome } from "../policy/retry-decision.js";
 import type { RouteRequest } from "../policy/route-match.js";
@@ -26,7 +26,7 @@ export interface AttemptClass {
 }
 
 function judge(classifier: AttemptClassifier, outcome: ResponseOutcome): boolean {
-  return classifier.stack === "profile" ? classifyResponse(classifier.responseClasses, outcome).failure : classifyPolicyRoute(classifier.routeKind, outcome).failure;
+  return classifier.stack === "profile" ? isResponseFailure(classifier.responseClasses, outcome) : isPolicyRouteFailure(classifier.routeKind, outcome);
 }
 
 /** Classify a finished attempt for `request`. */

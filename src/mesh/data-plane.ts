@@ -12,7 +12,7 @@
 // on a connection the client then finds the peer silent (connection.ts) and what was in flight
 // fails. A pod that dies breaks every connection to it; its clients hear of it one trip later.
 
-import { classifyDefault } from "../policy/classify.js";
+import { isDefaultFailure } from "../policy/classify.js";
 import { type Distribution, type DistributionSpec, makeDistribution, sampleUs } from "../sim/distributions.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
@@ -216,7 +216,7 @@ export class DataPlane implements ConnectionHost {
     this.world.arrivals(to, request.origin.traffic).add(now);
     const series = this.world.server(to);
     to.app.handle(request, (res) => {
-      series.record(now, this.world.sim.nowUs, !classifyDefault(responseOutcome(request, res)).failure, res.status, res.grpcStatus);
+      series.record(now, this.world.sim.nowUs, !isDefaultFailure(responseOutcome(request, res)), res.status, res.grpcStatus);
       reply(res);
     });
   }

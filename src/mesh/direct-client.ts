@@ -1,7 +1,7 @@
 // How an unmeshed pod calls a Service: kube-proxy picks a ready endpoint at random; there are no
 // retries, no timeouts, no load awareness and no mTLS.
 
-import { classifyDefault } from "../policy/classify.js";
+import { isDefaultFailure } from "../policy/classify.js";
 import { randomIndex } from "../policy/random.js";
 import { Priority } from "../sim/priority.js";
 import type { Rng } from "../sim/rng.js";
@@ -35,7 +35,7 @@ export class DirectClient implements Client {
       if (!this.pending.delete(done)) return;
       const now = this.world.sim.nowUs;
       // No proxy classifies here; the series judge the answer as Linkerd's default classifier would.
-      const ok = !classifyDefault(responseOutcome(request, res)).failure;
+      const ok = !isDefaultFailure(responseOutcome(request, res));
       this.world.attempt(labels).record(startUs, now, ok, res.status, res.grpcStatus);
       this.world.request(labels).record(startUs, now, ok, res.status, res.grpcStatus);
       this.world.requestEnded(request, res.status);

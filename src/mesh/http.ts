@@ -156,10 +156,8 @@ export function callFailed(res: HttpResponse): boolean {
 
 /** A response as the proxy's classifier sees it (src/policy/classify.ts), for the request it answers. */
 export function responseOutcome(request: HttpRequest, res: HttpResponse): ResponseOutcome {
-  return {
-    status: res.status,
-    isGrpc: isGrpcRequest(request),
-    ...(res.grpcStatus === undefined ? {} : { grpcStatus: res.grpcStatus }),
-    ...(res.error === undefined ? {} : { error: res.error }),
-  };
+  const outcome: ResponseOutcome = { status: res.status, isGrpc: isGrpcRequest(request) };
+  if (res.grpcStatus !== undefined) outcome.grpcStatus = res.grpcStatus;
+  if (res.error !== undefined) outcome.error = res.error;
+  return outcome;
 }

@@ -18,7 +18,7 @@
 // app's stream limit, or an HTTP/1 app's accept backlog. Kubelet probes do not pass through here.
 
 import { INBOUND_QUEUE_DEFAULTS } from "../policy/backend-queue.js";
-import { classifyDefault } from "../policy/classify.js";
+import { isDefaultFailure } from "../policy/classify.js";
 import type { EventId } from "../sim/event-queue.js";
 import { Priority } from "../sim/priority.js";
 import type { MeshContext } from "./context.js";
@@ -117,7 +117,7 @@ export class InboundProxy {
     const series = this.host.server(this.pod);
     this.target.handle(w.request, (res) => {
       // The inbound's default classifier: gRPC requests by grpc-status, others by 5xx.
-      series.record(dispatchedUs, this.host.sim.nowUs, !classifyDefault(responseOutcome(w.request, res)).failure, res.status, res.grpcStatus);
+      series.record(dispatchedUs, this.host.sim.nowUs, !isDefaultFailure(responseOutcome(w.request, res)), res.status, res.grpcStatus);
       w.reply(res);
     });
     return true;

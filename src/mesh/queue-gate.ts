@@ -3,7 +3,7 @@
 // each step's actions through the owner's callbacks. The outbound concrete backend (in front of
 // P2C) and the inbound proxy (in front of the container) are both this, with their own limits.
 
-import { BackendQueue, type BackendQueueConfig, type BackendQueueStep } from "../policy/backend-queue.js";
+import { BackendQueue, type BackendQueueAction, type BackendQueueConfig, type BackendQueueStep } from "../policy/backend-queue.js";
 import type { EventId, Owner } from "../sim/event-queue.js";
 import { Priority } from "../sim/priority.js";
 import type { MeshContext } from "./context.js";
@@ -78,7 +78,9 @@ export class QueueGate<T> {
     let arrivingItem = arriving;
     while (current !== undefined) {
       let dispatched = false;
-      for (const action of current.actions) {
+      const actions = current.actions;
+      for (let a = 0; a < actions.length; a += 1) {
+        const action = actions[a] as BackendQueueAction;
         switch (action.kind) {
           case "reject":
             this.handlers.emit("load-shed", { reason: current.reason });

@@ -89,8 +89,12 @@ function grpcName(status: number): string {
   return `${status} (${GRPC_CODE_NAMES[grpcCode(status)] ?? "UNKNOWN"})`;
 }
 
+function isGrpcFailure(status: number): boolean {
+  return DEFAULT_GRPC_FAILURE_CODES.includes(grpcCode(status));
+}
+
 function classifyGrpc(status: number, why: string): Classification {
-  const failure = DEFAULT_GRPC_FAILURE_CODES.includes(grpcCode(status));
+  const failure = isGrpcFailure(status);
   const verdict = failure ? "is a default gRPC failure code" : "is not a default gRPC failure code";
   return { failure, reason: `${why}grpc-status ${grpcName(status)} ${verdict}` };
 }
@@ -101,6 +105,22 @@ function classifyGrpc(status: number, why: string): Classification {
  */
 export function classifyResponse(responseClasses: readonly ResponseClass[], outcome: ResponseOutcome): Classification {
   return responseClasses.length === 0 ? classifyDefault(outcome) : classifyWithProfileClasses(responseClasses, outcome);
+}
+
+/** `classifyResponse(...).failure` without the explanation: what the data path asks per response. */
+export function isResponseFailure(responseClasses: readonly ResponseClass[], outcome: ResponseOutcome): boolean {
+  return responseClasses.length === 0 ? isDefaultFailure(outcome) : isProfileClassFailure(responseClasses, outcome);
+}
+
+/** `classifyWithProfileClasses(...).failure`, by the same rules. */
+export function isProfileClassFailure(classes: readonly ResponseClass[], outcome: ResponseOutcome): boolean {
+  if (outcome.error !== undefined) return true;
+  for (let i = 0; i < classes.length; i += 1) {
+    const cls = classes[i] as ResponseClass;
+    if (responseMatches(cls.condition, outcome.status)) return cls.isFailure;
+  }
+  if (outcome.grpcStatus !== undefined) return isGrpcFailure(outcome.grpcStatus);
+  return outcome.status >= 500 && outcome.status <= 599;
 }
 
 /**
@@ -128,13 +148,20 @@ export function classifyWithProfileClasses(classes: readonly ResponseClass[], ou
  * Other requests: failure iff 500..599 (a grpc-status is ignored).
  */
 export function classifyDefault(outcome: ResponseOutcome): Classification {
+  const failure = isDefaultFailure(outcome);
   if (outcome.error !== undefined) return { failure: true, reason: `error "${outcome.error}" is always a failure` };
   if (outcome.isGrpc) {
     if (outcome.grpcStatus !== undefined) return classifyGrpc(outcome.grpcStatus, "gRPC request: ");
     return { failure: false, reason: "gRPC request without grpc-status: the proxy labels it UNKNOWN but counts it as a success" };
   }
-  const failure = outcome.status >= 500 && outcome.status <= 599;
   return { failure, reason: `HTTP ${outcome.status} is ${failure ? "" : "not "}in 500..599` };
+}
+
+/** `classifyDefault(outcome).failure` without the explanation: what the data path asks per response. */
+export function isDefaultFailure(outcome: ResponseOutcome): boolean {
+  if (outcome.error !== undefined) return true;
+  if (outcome.isGrpc) return outcome.grpcStatus !== undefined && isGrpcFailure(outcome.grpcStatus);
+  return outcome.status >= 500 && outcome.status <= 599;
 }
 
 /**
@@ -145,6 +172,12 @@ export function classifyDefault(outcome: ResponseOutcome): Classification {
  */
 export function classifyPolicyRoute(routeKind: "http" | "grpc", outcome: ResponseOutcome): Classification {
   return classifyDefault(routeKind === "grpc" ? { ...outcome, isGrpc: true } : outcome);
+}
+
+/** `classifyPolicyRoute(...).failure` without the explanation. */
+export function isPolicyRouteFailure(routeKind: "http" | "grpc", outcome: ResponseOutcome): boolean {
+  if (routeKind === "http" || outcome.isGrpc) return isDefaultFailure(outcome);
+  return outcome.error !== undefined || (outcome.grpcStatus !== undefined && isGrpcFailure(outcome.grpcStatus));
 }
 
 /** Whether a converted response condition matches an HTTP status. */

@@ -4,8 +4,13 @@ import {
   DEFAULT_GRPC_FAILURE_CODES,
   type ResponseOutcome,
   classifyDefault,
+  classifyPolicyRoute,
   classifyResponse,
   classifyWithProfileClasses,
+  isDefaultFailure,
+  isPolicyRouteFailure,
+  isProfileClassFailure,
+  isResponseFailure,
 } from "../../src/policy/classify.js";
 import type { ResponseClass } from "../../src/policy/profile-routes.js";
 
@@ -131,6 +136,28 @@ describe("properties", () => {
         expect(typeof c.failure).toBe("boolean");
         expect(c.reason.length).toBeGreaterThan(0);
       }),
+    );
+  });
+
+  it("the data path's verdicts (no explanation) are the classifiers' verdicts, errors and odd gRPC codes included", () => {
+    const anyOutcome = fc.tuple(outcome, fc.option(fc.constantFrom("timeout", "reset", "connect-error"), { nil: undefined }), fc.integer({ min: -3, max: 40 }))
+      .map(([o, error, odd]): ResponseOutcome => {
+        const withOdd: ResponseOutcome = o.grpcStatus !== undefined && odd > 20 ? { ...o, grpcStatus: odd / 7 } : o;
+        return error === undefined ? withOdd : { ...withOdd, error };
+      });
+    const nested = fc.constantFrom<ResponseClass["condition"]>(
+      { kind: "not", match: { kind: "status", min: 500, max: 503 } },
+      { kind: "any", matches: [{ kind: "status", min: 200, max: 204 }, { kind: "status", min: 504, max: 504 }] },
+      { kind: "all", matches: [] },
+    ).map((condition): ResponseClass => ({ condition, isFailure: true }));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(classes.map((c) => c[0]).filter((c) => c !== undefined), nested), { maxLength: 4 }), anyOutcome, fc.constantFrom<"http" | "grpc">("http", "grpc"), (cs, o, kind) => {
+        expect(isDefaultFailure(o)).toBe(classifyDefault(o).failure);
+        expect(isResponseFailure(cs, o)).toBe(classifyResponse(cs, o).failure);
+        expect(isProfileClassFailure(cs, o)).toBe(classifyWithProfileClasses(cs, o).failure);
+        expect(isPolicyRouteFailure(kind, o)).toBe(classifyPolicyRoute(kind, o).failure);
+      }),
+      { numRuns: 2000 },
     );
   });
 
