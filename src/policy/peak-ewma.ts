@@ -56,8 +56,8 @@ export class PeakEwma {
    * reading moves the estimate's `updateAt` forward and changes how the next sample is weighted.
    */
   load(nowUs: number): number {
-    const estimateNs = this.sample(0, nowUs).rttEstimateNs;
-    return estimateNs * (this.pendingCount + 1);
+    this.sample(0, nowUs);
+    return this.rttNs * (this.pendingCount + 1);
   }
 
   /** A request is dispatched to this endpoint; returns its send time, to pass to `complete`. */
@@ -74,10 +74,12 @@ export class PeakEwma {
     if (this.pendingCount <= 0) throw new Error("PeakEWMA complete() without a matching start()");
     this.pendingCount -= 1;
     const rttNs = Math.max(0, nowUs - sentAtUs) * NS_PER_US;
-    return this.sample(rttNs, nowUs);
+    const reason = this.sample(rttNs, nowUs);
+    return { rttEstimateNs: this.rttNs, reason };
   }
 
-  private sample(rttNs: number, nowUs: number): RttSampleResult {
+  /** Fold one RTT sample (0 for a read) into the estimate at `nowUs`; returns which rule applied. */
+  private sample(rttNs: number, nowUs: number): RttSampleResult["reason"] {
     let reason: RttSampleResult["reason"];
     if (this.rttNs < rttNs) {
       // Peak rule: a slower response replaces the estimate at once, so one slow endpoint is
@@ -91,6 +93,6 @@ export class PeakEwma {
       reason = "ewma";
     }
     this.updateAtUs = Math.max(this.updateAtUs, nowUs);
-    return { rttEstimateNs: this.rttNs, reason };
+    return reason;
   }
 }
