@@ -44,8 +44,8 @@ export function lognormalFromMedianP99(medianUs: number, p99Us: number): { mu: n
  */
 export function standardNormal(rng: Rng): number {
   const spare = rng.spareNormal;
-  if (spare !== undefined) {
-    rng.spareNormal = undefined;
+  if (spare !== undefined && spare === spare) {
+    rng.spareNormal = NaN;
     return spare;
   }
   const u1 = 1 - rng.next(); // (0, 1]: log is finite

@@ -15,7 +15,9 @@ export interface Rng {
   readonly label: string;
   /**
    * The second normal of the stream's last Box–Muller pair, not handed out yet (distributions.ts
-   * `standardNormal`); kept on the stream so streams stay independent of each other.
+   * `standardNormal`); kept on the stream so streams stay independent of each other. NaN or
+   * absent: none (a stream keeps a number here, so V8 stores it in place instead of boxing each
+   * new value).
    */
   spareNormal?: number | undefined;
 }
@@ -62,7 +64,7 @@ function rotl(x: number, k: number): number {
 }
 
 class LabelledStream extends Xoshiro128 implements Rng {
-  spareNormal: number | undefined = undefined;
+  spareNormal = NaN;
   constructor(seed: string, readonly label: string) {
     const init = seedrandom.xor4096(`${seed}|${label}`);
     super(init.int32(), init.int32(), init.int32(), init.int32());
