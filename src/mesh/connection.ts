@@ -65,6 +65,10 @@ export interface Exchange extends Holdable {
   /** Replaced by a no-op once answered, so a stale exchange keeps nothing of its caller alive. */
   respond: Respond;
   done: boolean;
+  /** The connection it travels on: the data plane's events take the exchange as their argument. */
+  readonly connection: Connection;
+  /** The answer on its way back to the client (set by the data plane), until it arrives. */
+  response: HttpResponse | undefined;
 }
 
 /** Why a connection ended: how the client learnt its peer was gone. */
@@ -128,7 +132,7 @@ export class Connection {
 
   /** Put a request on the connection; the data plane carries it. */
   send(request: HttpRequest, respond: Respond): Exchange {
-    const exchange: Exchange = { request, respond, done: false, heldAt: -1 };
+    const exchange: Exchange = { request, respond, done: false, heldAt: -1, connection: this, response: undefined };
     this.inFlight.add(exchange);
     return exchange;
   }

@@ -145,11 +145,20 @@ export class DataPlane implements ConnectionHost {
     const exchange = connection.send(request, respond);
     if (!this.reaches(connection.client, connection.server)) return connection.peerSilent();
     const outUs = this.senderHopUs(connection.client) + this.netUs(connection.client, connection.server) + this.hopUs(connection.server);
-    this.world.sim.schedule(outUs, () => this.arriveOnConnection(connection, exchange), undefined, Priority.Completion);
+    this.world.sim.schedule(outUs, this.arrive, exchange, Priority.Completion);
   }
 
-  private arriveOnConnection(connection: Connection, exchange: Exchange): void {
+  /** Event handlers taking the exchange as their argument: a hop on a connection allocates no closure for them. */
+  private readonly arrive = (exchange: Exchange): void => this.arriveOnConnection(exchange);
+  private readonly deliver = (exchange: Exchange): void => {
+    const res = exchange.response as HttpResponse;
+    exchange.response = undefined;
+    exchange.connection.answer(exchange, res);
+  };
+
+  private arriveOnConnection(exchange: Exchange): void {
     if (exchange.done) return;
+    const connection = exchange.connection;
     const { client, server } = connection;
     // The peer's socket is gone: its reset breaks the connection, which fails the exchange.
     if (!server.alive) return connection.peerGone();
@@ -166,7 +175,14 @@ export class DataPlane implements ConnectionHost {
     if (!this.reaches(server, client)) return connection.peerSilent();
     const atUs = this.world.sim.nowUs + this.netUs(server, client);
     connection.answering(atUs);
-    this.world.sim.scheduleAt(atUs, () => connection.answer(exchange, onTheWire(res)), undefined, Priority.Completion, client);
+    if (exchange.response === undefined) {
+      exchange.response = onTheWire(res);
+      this.world.sim.scheduleAt(atUs, this.deliver, exchange, Priority.Completion, client);
+    } else {
+      // A second answer to one exchange (the hop ledger reports it) travels on its own, as the first.
+      const second = onTheWire(res);
+      this.world.sim.scheduleAt(atUs, () => connection.answer(exchange, second), undefined, Priority.Completion, client);
+    }
   }
 
   private overHttp1(from: Pod, to: Pod, request: HttpRequest, respond: Respond): void {
