@@ -11,7 +11,6 @@ import type { RandomSource } from "../policy/random.js";
 import {
   annotationAttemptTimeouts,
   errorToStatus,
-  profileAttemptTimeouts,
   type ProxyErrorKind,
   resolveAttempt,
   wholeResponseTimer,
@@ -36,6 +35,8 @@ export class Attempt implements BackendRequest {
   sentAtUs = 0;
   /** The endpoint stack's timer (per-try, response, deadline), once dispatched. */
   timer: number | undefined;
+  /** What that timer ends the attempt with. */
+  timerError: ProxyErrorKind | undefined;
   constructor(
     readonly owner: AttemptOwner,
     /** 1-based. */
@@ -66,9 +67,9 @@ export type Choice = { balancer: Balancer; backend: ServiceRef } | { failure: nu
 export function chooseBackend(dest: Destination, rule: RuleConfig | undefined, backends: BackendSet, rng: RandomSource): Choice {
   if (dest.stack === "profile") {
     if (dest.targets.length === 0) {
+      // FirstAvailable over the one backend: it, when ready.
       const b = backends.balancerOf(dest);
-      if (b === undefined) return undefined;
-      return selectFirstAvailable([{ ready: b.isReady(), b }]).kind === "picked" ? { balancer: b, backend: dest.service } : undefined;
+      return b !== undefined && b.isReady() ? { balancer: b, backend: dest.service } : undefined;
     }
     const options = dest.targets.map((t) => {
       const b = backends.balancerOf(t);
@@ -78,12 +79,23 @@ export function chooseBackend(dest: Destination, rule: RuleConfig | undefined, b
     return d.kind === "picked" && d.backend.b !== undefined ? { balancer: d.backend.b, backend: d.backend.service } : undefined;
   }
   if (rule === undefined) return undefined;
-  const options = rule.backends.backends.map((be) => backendOption(be, backends));
-  const d = rule.backends.kind === "first-available" ? selectFirstAvailable(options) : selectRandomAvailable(options, rng);
-  if (d.kind !== "picked") return undefined;
-  const be = d.backend.be;
+  const list = rule.backends.backends;
+  if (rule.backends.kind === "first-available") {
+    // The first ready backend in order, as `selectFirstAvailable` picks, without building its options.
+    for (const be of list) {
+      if (be.kind === "failure") return chosen(be, undefined);
+      const b = backends.balancerOf(be);
+      if (b !== undefined && b.isReady()) return chosen(be, b);
+    }
+    return undefined;
+  }
+  const d = selectRandomAvailable(list.map((be) => backendOption(be, backends)), rng);
+  return d.kind === "picked" ? chosen(d.backend.be, d.backend.b) : undefined;
+}
+
+function chosen(be: EffectiveBackend, b: Balancer | undefined): Choice {
   if (be.kind === "failure") return { failure: be.status, message: be.message };
-  return { balancer: d.backend.b as Balancer, backend: { namespace: be.namespace, name: be.name, port: be.port } };
+  return { balancer: b as Balancer, backend: { namespace: be.namespace, name: be.name, port: be.port } };
 }
 
 function backendOption(be: EffectiveBackend, backends: BackendSet): { weight: number; ready: boolean; be: EffectiveBackend; b: Balancer | undefined } {
@@ -91,6 +103,8 @@ function backendOption(be: EffectiveBackend, backends: BackendSet): { weight: nu
   const b = backends.balancerOf(be);
   return { weight: be.weight, ready: b?.isReady() ?? false, be, b };
 }
+
+const NOTHING_ARMED = Object.freeze({ kind: "armed", timer: undefined } as const);
 
 /**
  * What the endpoint stack (`EnforceTimeouts`, linkerd2-proxy `app/outbound/src/http/endpoint.rs`)
@@ -106,7 +120,10 @@ export function endpointTimers(
   deadlineUs: number | undefined,
   nowUs: number,
 ): { kind: "expired"; error: ProxyErrorKind } | { kind: "armed"; timer: { atUs: number; error: ProxyErrorKind } | undefined } {
-  const timeouts = dest.stack === "profile" ? profileAttemptTimeouts(undefined) : annotationAttemptTimeouts(n, rule?.retry, rule?.timeouts ?? {}, deadlineUs);
+  // The ServiceProfile stack arms nothing here (no deadline, no per-try or response timer), so
+  // nothing can be due at dispatch and there is no timer to arm.
+  if (dest.stack === "profile") return NOTHING_ARMED;
+  const timeouts = annotationAttemptTimeouts(n, rule?.retry, rule?.timeouts ?? {}, deadlineUs);
   const atDispatch = resolveAttempt({ startUs: nowUs }, timeouts);
   if (atDispatch.kind === "headers-timeout" && atDispatch.atUs <= nowUs) return { kind: "expired", error: atDispatch.error };
   return { kind: "armed", timer: wholeResponseTimer(timeouts, nowUs) };

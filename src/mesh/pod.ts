@@ -72,7 +72,11 @@ export class Pod implements Owner {
     this.ready = initiallyReady;
     this.label = `pod/${template.cluster}/${template.namespace}/${name}`;
     this.workload = `${template.cluster}/${template.namespace}/${template.deployment}`;
+    this.identity = `${template.serviceAccount}.${template.namespace}`;
   }
+
+  /** The mTLS identity, `sa.ns` as `viz edges` prints it (a pod keeps its template, so its identity). */
+  readonly identity: string;
 
   /** `cluster/namespace/deployment`, the workload label metrics use (a pod keeps its template). */
   readonly workload: string;
@@ -85,9 +89,5 @@ export class Pod implements Owner {
   }
   get meshed(): boolean {
     return this.template.meshed;
-  }
-  /** The mTLS identity, `sa.ns` as `viz edges` prints it. */
-  get identity(): string {
-    return `${this.template.serviceAccount}.${this.template.namespace}`;
   }
 }

@@ -35,6 +35,9 @@ import type { MeshWorld } from "./world-api.js";
 /** What a finished flow answers to: nothing (see `letGo`). */
 const FINISHED: Respond = () => {};
 
+/** An attempt's endpoint timer fired: the event's argument is the attempt, its error on it. */
+const attemptTimerFired = (attempt: Attempt): void => (attempt.owner as RequestFlow).attemptTimedOut(attempt);
+
 export class RequestFlow implements AttemptOwner, Holdable {
   /** Its index in the proxy's `flows` (held-list.ts). */
   heldAt = -1;
@@ -207,7 +210,8 @@ export class RequestFlow implements AttemptOwner, Holdable {
     }
     const timer = timers.timer;
     if (timer !== undefined) {
-      attempt.timer = this.world.sim.scheduleAt(timer.atUs, () => this.timedOut(attempt, timer.error), undefined, Priority.Timeout, this.proxy.pod);
+      attempt.timerError = timer.error;
+      attempt.timer = this.world.sim.scheduleAt(timer.atUs, attemptTimerFired, attempt, Priority.Timeout, this.proxy.pod);
     }
     this.forwarded = true;
     const override = attempt.balancer?.authorityOverride;
@@ -217,6 +221,11 @@ export class RequestFlow implements AttemptOwner, Holdable {
     this.world.transmit(this.proxy.pod, endpoint.pod, request, (res) => {
       if (!attempt.done) this.attemptEnded(attempt, res);
     });
+  }
+
+  /** The endpoint timer armed at dispatch fired. */
+  attemptTimedOut(attempt: Attempt): void {
+    this.timedOut(attempt, attempt.timerError as ProxyErrorKind);
   }
 
   private timedOut(attempt: Attempt, error: ProxyErrorKind): void {

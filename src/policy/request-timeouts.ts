@@ -203,9 +203,10 @@ export function wholeResponseTimer(t: AttemptTimeouts, startUs: number): { atUs:
       ? undefined
       : { atUs: Math.max(startUs, t.requestDeadlineUs), error: t.stack === "profile" ? "route-timeout" : "request-timeout" };
   if (t.stack === "annotation") {
-    for (const [us, error] of [[t.perTryTimeoutUs, "per-try-timeout"], [t.responseTimeoutUs, "response-timeout"]] as const) {
-      if (us !== undefined && (timer === undefined || startUs + us < timer.atUs)) timer = { atUs: startUs + us, error };
-    }
+    const perTry = t.perTryTimeoutUs;
+    if (perTry !== undefined && (timer === undefined || startUs + perTry < timer.atUs)) timer = { atUs: startUs + perTry, error: "per-try-timeout" };
+    const response = t.responseTimeoutUs;
+    if (response !== undefined && (timer === undefined || startUs + response < timer.atUs)) timer = { atUs: startUs + response, error: "response-timeout" };
   }
   // A timer past what integer microseconds count (a Go duration of centuries) never fires.
   return timer !== undefined && Number.isSafeInteger(timer.atUs) ? timer : undefined;

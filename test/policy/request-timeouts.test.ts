@@ -177,6 +177,11 @@ describe("the timer that ends an attempt whose response arrives whole", () => {
     const t = annotationAttemptTimeouts(1, { limit: 1, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 }, {}, 100_000);
     expect(wholeResponseTimer(t, 0)).toEqual({ atUs: 100_000, error: "request-timeout" });
   });
+  it("keeps the per-try timer on a tie with the response timer, and takes the response timer when it is earlier", () => {
+    const perTry = { limit: 2, statusRanges: [], grpcCodes: [], perTryTimeoutUs: 100_000 };
+    expect(wholeResponseTimer(annotationAttemptTimeouts(1, perTry, { responseUs: 100_000 }, undefined), 0)).toEqual({ atUs: 100_000, error: "per-try-timeout" });
+    expect(wholeResponseTimer(annotationAttemptTimeouts(1, perTry, { responseUs: 99_999 }, 500_000), 0)).toEqual({ atUs: 99_999, error: "response-timeout" });
+  });
   it("counts the response timeout from dispatch", () => {
     const t = annotationAttemptTimeouts(1, undefined, { responseUs: 1_000_000 }, undefined);
     expect(wholeResponseTimer(t, 2_000_000)).toEqual({ atUs: 3_000_000, error: "response-timeout" });
