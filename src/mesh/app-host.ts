@@ -42,8 +42,8 @@ export class PodAppHost implements AppHost {
     return this.world.sim.nowUs;
   }
 
-  after(delayUs: number, fn: () => void): void {
-    this.world.sim.schedule(delayUs, fn, undefined, Priority.Completion, this.pod);
+  after<T>(delayUs: number, handler: (arg: T) => void, arg: T): void {
+    this.world.sim.schedule(delayUs, handler, arg, Priority.Completion, this.pod);
   }
 
   call(spec: CallSpec, parent: HttpRequest, respond: Respond): void {
@@ -62,14 +62,10 @@ export class PodAppHost implements AppHost {
     }
     const { path, authority } = c;
     const headers = c.forwards ? callHeaders(spec, parent, c.grpc) : c.fixedHeaders;
-    const request: HttpRequest = {
-      method: spec.method,
-      path,
-      authority,
-      bodyBytes: 0,
-      ...(headers === undefined ? {} : { headers }),
-      origin: parent.origin,
-    };
+    const request: HttpRequest =
+      headers === undefined
+        ? { method: spec.method, path, authority, bodyBytes: 0, origin: parent.origin }
+        : { method: spec.method, path, authority, bodyBytes: 0, headers, origin: parent.origin };
     this.pod.client.send(request, respond, undefined);
   }
 

@@ -18,8 +18,8 @@ const APP_GRPC_OK: HttpResponse = Object.freeze({ status: 200, grpcStatus: 0, gr
 export interface AppHost {
   /** The simulated clock. */
   readonly nowUs: number;
-  /** Run `fn` after `delayUs` on behalf of this pod (dropped if the pod dies). */
-  after(delayUs: number, fn: () => void): void;
+  /** Run `handler(arg)` after `delayUs` on behalf of this pod (dropped if the pod dies). */
+  after<T>(delayUs: number, handler: (arg: T) => void, arg: T): void;
   /** Send a downstream request through this pod's outbound path. */
   call(spec: CallSpec, parent: HttpRequest, respond: Respond): void;
   /** A side-effecting route finished successfully for the origin: count it, and duplicates. */
@@ -60,11 +60,19 @@ interface Work extends Holdable {
   done: boolean;
   /** When it reached the container, for its queueing delay. */
   arrivedUs: number;
+  /** Set when its service starts: the behaviour route it matched, and its service time. */
+  route: CompiledRoute | undefined;
+  serviceUs: number;
+  /** Whether the downstream calls it waited for succeeded (set when they are done). */
+  callsOk: boolean;
 }
 
 function splitCalls(calls: readonly CallSpec[]): Calls {
   return { serving: calls.filter((c) => c.afterResponse !== true), afterResponse: calls.filter((c) => c.afterResponse === true) };
 }
+
+/** A kubelet probe's calls: none. */
+const NO_CALLS: readonly CallSpec[] = Object.freeze([]);
 
 /** The answer to a call made after responding: nobody waits for it. */
 const IGNORE: Respond = () => {};
@@ -122,7 +130,7 @@ export class App {
 
   /** A request reaches the container (after the inbound proxy). */
   handle(request: HttpRequest, respond: Respond, probe = false): void {
-    const work: Work = { request, respond, probe, done: false, arrivedUs: this.host.nowUs, heldAt: -1 };
+    const work: Work = { request, respond, probe, done: false, arrivedUs: this.host.nowUs, heldAt: -1, route: undefined, serviceUs: 0, callsOk: true };
     if (this.busySlots < this.slots) {
       this.start(work);
     } else if (this.queued < this.behavior.queueLimit) {
@@ -152,12 +160,19 @@ export class App {
     this.inFlight.add(work);
     if (!work.probe) this.host.waited(this.host.nowUs - work.arrivedUs);
     const route = work.probe ? undefined : this.routeFor(work.request);
-    const serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.streams.latency) * (this.degradation.latencyFactor ?? 1));
-    const calls = work.probe ? [] : this.callsFor(route).serving;
-    this.runCalls(work, calls, (callsOk) => {
-      this.host.after(serviceUs, () => this.finish(work, route, callsOk));
-    });
+    work.route = route;
+    work.serviceUs = clampDelayUs(sampleUs(route?.latency ?? this.latency, this.streams.latency) * (this.degradation.latencyFactor ?? 1));
+    const calls = work.probe ? NO_CALLS : this.callsFor(route).serving;
+    this.runCalls(work, calls, this.served);
   }
+
+  /** The calls `work` waited for are done: its service time runs, then it is answered. */
+  private readonly served = (work: Work, callsOk: boolean): void => {
+    work.callsOk = callsOk;
+    this.host.after(work.serviceUs, this.finished, work);
+  };
+
+  private readonly finished = (work: Work): void => this.finish(work, work.route, work.callsOk);
 
   private callsFor(route: CompiledRoute | undefined): Calls {
     return route?.calls ?? this.calls;
@@ -170,8 +185,9 @@ export class App {
     return p > 0 && this.streams.calls.next() < p;
   }
 
-  private runCalls(work: Work, calls: CallSpec[], then: (ok: boolean) => void): void {
-    if (calls.length === 0) return then(true);
+  private runCalls(work: Work, calls: readonly CallSpec[], done: (work: Work, ok: boolean) => void): void {
+    if (calls.length === 0) return done(work, true);
+    const then = (ok: boolean): void => done(work, ok);
     if (this.behavior.callMode === "parallel") {
       const made = calls.filter((c) => this.makes(c));
       if (made.length === 0) return then(true);

@@ -25,7 +25,7 @@ function appWith(behavior: BehaviorSpec) {
     get nowUs() {
       return sim.nowUs;
     },
-    after: (delayUs, fn) => void sim.schedule(delayUs, fn, undefined, Priority.Completion),
+    after: (delayUs, handler, arg) => void sim.schedule(delayUs, handler, arg, Priority.Completion),
     call: (spec, _parent, respond) => {
       log.push(`${sim.nowUs} call ${spec.to}`);
       pending.push({ spec, respond });
