@@ -5,7 +5,7 @@
 // dstOverrides or backendRefs, `FirstAvailable` over one), as `NewDistribute` does in
 // linkerd2-proxy `linkerd/distribute` @ release/v2.246.0; each retry samples again.
 
-import { selectFirstAvailable, selectRandomAvailable } from "../policy/distribute.js";
+import { selectRandomAvailable } from "../policy/distribute.js";
 import type { EffectiveBackend } from "../policy/http-route.js";
 import type { RandomSource } from "../policy/random.js";
 import {
